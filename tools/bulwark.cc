@@ -1,0 +1,46 @@
+// `bulwark` — the operator's command-line tool. Dispatches to one sub-command per file.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "tools/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(const std::vector<std::string>&);
+};
+
+const Command kCommands[] = {
+    {"check", "validate configuration files and show the compiled tables", bulwark::tools::run_check},
+};
+
+void usage(std::FILE* out) {
+  fmt::print(out, "usage: bulwark COMMAND [OPTIONS]\n\ncommands:\n");
+  for (const auto& c : kCommands) fmt::print(out, "  {:<10} {}\n", c.name, c.summary);
+  fmt::print(out, "\n'bulwark COMMAND --help' describes a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  std::string name = argv[1];
+  if (name == "--help" || name == "-h" || name == "help") {
+    usage(stdout);
+    return 0;
+  }
+  for (const auto& c : kCommands) {
+    if (name == c.name) return c.run(std::vector<std::string>(argv + 2, argv + argc));
+  }
+  fmt::print(stderr, "bulwark: unknown command '{}'\n\n", name);
+  usage(stderr);
+  return 2;
+}

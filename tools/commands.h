@@ -1,0 +1,12 @@
+// The `bulwark` command-line tool: one function per sub-command, each taking the arguments after
+// the sub-command's name and returning the process exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bulwark::tools {
+
+int run_check(const std::vector<std::string>& args);
+
+}  // namespace bulwark::tools
