@@ -424,6 +424,7 @@ struct Model {
   SystemSection system;
   DataplaneSection dataplane;
   std::vector<Interface> interfaces;
+  bool interfaces_complete = true;  // false when an entry could not be read
   std::optional<Ipv4Address> default_gateway;
   Origin default_gateway_origin;
   std::vector<Switch> switches;

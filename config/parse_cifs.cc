@@ -41,8 +41,8 @@ std::optional<PatternSet> parse_pattern_set(Reader& r, const YAML::Node& n,
   PatternSet set;
   MapReader m(r, n, path, set);
   bool ok = m.required("name", set.name, as_name);
-  if (!m.present("patterns") && m.ok()) m.missing("patterns", "an ordered list of {pattern, include}");
-  m.list("patterns", set.patterns, parse_pattern);
+  m.non_empty_list("patterns", set.patterns, parse_pattern,
+                   "an ordered list of {pattern, include}; without patterns no file is checked");
   m.finish();
   if (!ok) return std::nullopt;
   return set;

@@ -41,7 +41,7 @@ void parse_root(Reader& r, const YAML::Node& root, Model& model,
   }
   if (auto n = section("system")) parse_system(r, *n, model.system);
   if (auto n = section("dataplane")) parse_dataplane(r, *n, model.dataplane);
-  if (auto n = section("interfaces")) parse_interfaces(r, *n, model.interfaces);
+  if (auto n = section("interfaces")) model.interfaces_complete = parse_interfaces(r, *n, model.interfaces);
   if (auto n = section("default_gateway")) {
     model.default_gateway_origin = root_location.at("default_gateway");
     model.default_gateway = as_address(r, *n, "default_gateway");
@@ -84,6 +84,7 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
   model.firewall.dmz.policy = DefaultPolicy::kDrop;
 
   std::map<std::string, Origin> seen;
+  bool unreadable = false;  // a file that could not be parsed at all hides its sections
   for (const auto& source : sources) {
     model.files.push_back(source.name);
     Reader reader(diagnostics, source.name);
@@ -95,11 +96,13 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
                     e.mark.is_null() ? 1 : e.mark.column + 1, ""};
       diagnostics.error(origin, fmt::format("YAML syntax error: {}", e.msg),
                         "check indentation, quotes and that values starting with % or * are quoted");
+      unreadable = true;
       continue;
     }
     if (!root.IsDefined() || root.IsNull()) {
       diagnostics.error(Origin{source.name, 1, 1, ""}, "the file is empty",
                         "a configuration starts with 'version: 1'");
+      unreadable = true;
       continue;
     }
     try {
@@ -111,7 +114,7 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
       diagnostics.error(origin, fmt::format("YAML error: {}", e.msg));
     }
   }
-  if (!sources.empty() && seen.find("interfaces") == seen.end()) {
+  if (!sources.empty() && !unreadable && seen.find("interfaces") == seen.end()) {
     diagnostics.error(Origin{sources.front().name, 1, 1, ""}, "missing required section 'interfaces'",
                       "declare at least an internal and an external interface");
   }
@@ -121,8 +124,7 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
 LoadResult load(const std::vector<Source>& sources, uint64_t generation) {
   LoadResult result;
   Model model = parse(sources, result.diagnostics);
-  // Semantic checks need a structurally complete model; skip them after parse errors only
-  // when nothing could be read at all.
+  // Validation runs after parse errors too, so that one run reports every problem.
   validate(model, result.diagnostics);
   result.diagnostics.sort();
   if (!result.diagnostics.has_errors()) result.tables = compile(model, generation);

@@ -76,10 +76,9 @@ std::optional<RuleRecord> parse_record(Reader& r, const YAML::Node& n, const std
   if (auto c = m.take("controlled_by")) {
     rec.controlled_by = parse_control(r, *c, join_path(path, "controlled_by"), true);
   }
-  if (!m.present("rules") && m.ok()) m.missing("rules", "a record without rules matches nothing");
-  m.list("rules", rec.rules, [](Reader& r, const YAML::Node& n, const std::string& p) {
+  m.non_empty_list("rules", rec.rules, [](Reader& r, const YAML::Node& n, const std::string& p) {
     return parse_rule(r, n, p, RuleContext::kRecord);
-  });
+  }, "a record without rules matches nothing");
   m.optional("comment", rec.comment, as_text);
   m.finish();
   if (!ok) return std::nullopt;

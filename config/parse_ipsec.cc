@@ -195,10 +195,8 @@ std::optional<VpnConnection> parse_connection(Reader& r, const YAML::Node& n,
   }
   if (auto ike = m.take("ike")) parse_ike(r, *ike, join_path(path, "ike"), c.ike);
   if (auto esp = m.take("esp")) parse_esp(r, *esp, join_path(path, "esp"), c.esp);
-  if (!m.present("tunnels") && m.ok()) {
-    m.missing("tunnels", "at least one entry: {type: tunnel, local: …, remote: …}");
-  }
-  m.list("tunnels", c.tunnels, parse_tunnel);
+  m.non_empty_list("tunnels", c.tunnels, parse_tunnel,
+                   "at least one entry: {type: tunnel, local: …, remote: …}");
   c.firewall_incoming.policy = DefaultPolicy::kAccept;
   c.firewall_outgoing.policy = DefaultPolicy::kAccept;
   if (auto fw = m.take("firewall")) {

@@ -96,10 +96,8 @@ std::optional<Interface> parse_interface(Reader& r, const YAML::Node& n, const s
   uint32_t mtu = i.mtu;
   m.optional("mtu", mtu, Integer{576, 9000});
   i.mtu = static_cast<uint16_t>(mtu);
-  if (!m.present("addresses") && m.ok()) {
-    m.missing("addresses", "every interface needs at least one address, e.g. [192.168.1.1/24]");
-  }
-  m.list("addresses", i.addresses, parse_interface_address);
+  m.non_empty_list("addresses", i.addresses, parse_interface_address,
+                   "every interface needs at least one address, e.g. [192.168.1.1/24]");
   m.list("routes", i.routes, parse_route);
   m.optional("comment", i.comment, as_text);
   m.finish();
@@ -153,19 +151,21 @@ void parse_dataplane(Reader& r, const YAML::Node& n, DataplaneSection& out) {
   m.finish();
 }
 
-void parse_interfaces(Reader& r, const YAML::Node& n, std::vector<Interface>& out) {
-  Located section;
-  section.origin = r.origin(n, "interfaces");
+bool parse_interfaces(Reader& r, const YAML::Node& n, std::vector<Interface>& out) {
   if (!n.IsSequence()) {
     r.error(n, "interfaces", "expected a list of interfaces",
             "write one '- name: …' entry per dataplane port");
-    return;
+    return false;
   }
+  bool complete = true;
   for (size_t i = 0; i < n.size(); ++i) {
     if (auto iface = parse_interface(r, n[i], index_path("interfaces", i + 1))) {
       out.push_back(std::move(*iface));
+    } else {
+      complete = false;
     }
   }
+  return complete;
 }
 
 void parse_switches(Reader& r, const YAML::Node& n, std::vector<Switch>& out) {

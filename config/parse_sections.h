@@ -12,7 +12,8 @@ namespace bulwark::config {
 
 void parse_system(Reader& r, const YAML::Node& n, SystemSection& out);
 void parse_dataplane(Reader& r, const YAML::Node& n, DataplaneSection& out);
-void parse_interfaces(Reader& r, const YAML::Node& n, std::vector<Interface>& out);
+// Returns false when an entry could not be read (checks of the whole set are then skipped).
+bool parse_interfaces(Reader& r, const YAML::Node& n, std::vector<Interface>& out);
 void parse_switches(Reader& r, const YAML::Node& n, std::vector<Switch>& out);
 void parse_nat(Reader& r, const YAML::Node& n, NatSection& out);
 void parse_firewall(Reader& r, const YAML::Node& n, FirewallSection& out);

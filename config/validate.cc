@@ -80,15 +80,12 @@ void validate_network(ValidationContext& ctx) {
                 "every interface needs a port of its own; use VLANs to share a link");
       }
     }
-    if (i.addresses.empty() && i.has("addresses")) {
-      d.error(i.at("addresses"), "an interface needs at least one address");
-    }
   }
-  if (!m.interfaces.empty() && !has_internal) {
-    d.error(m.interfaces.front().origin.file.empty() ? Origin{} : m.interfaces.front().origin,
-            "no interface has role internal", "declare the protected network's interface");
+  if (m.interfaces_complete && !m.interfaces.empty() && !has_internal) {
+    d.error(m.interfaces.front().origin, "no interface has role internal",
+            "declare the protected network's interface");
   }
-  if (!m.interfaces.empty() && !has_external) {
+  if (m.interfaces_complete && !m.interfaces.empty() && !has_external) {
     d.error(m.interfaces.front().origin, "no interface has role external",
             "declare the uplink interface; %extern and masquerading need it");
   }

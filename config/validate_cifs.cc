@@ -63,10 +63,6 @@ void validate_cifs(ValidationContext& ctx) {
     }
   }
   for (const auto& set : cifs.pattern_sets) {
-    if (set.patterns.empty() && set.has("patterns")) {
-      ctx.diag.error(set.at("patterns"), "a pattern set needs at least one pattern",
-                     "no pattern means no file is checked");
-    }
     for (const auto& p : set.patterns) {
       if (auto problem = pattern_problem(p.pattern); !problem.empty()) {
         ctx.diag.error(p.at("pattern"), problem,

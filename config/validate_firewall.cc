@@ -189,9 +189,6 @@ void validate_firewall(ValidationContext& ctx) {
       (c.kind == Control::Kind::kSwitch ? ctx.switches : ctx.connections)
           .check(c.name, c.at(c.kind == Control::Kind::kSwitch ? "switch" : "vpn"), ctx.diag);
     }
-    if (record.has("rules") && record.rules.empty()) {
-      ctx.diag.error(record.at("rules"), "a rule record needs at least one rule");
-    }
     for (const auto& rule : record.rules) validate_rule(ctx, rule);
     lint_list(ctx, record.rules);
   }

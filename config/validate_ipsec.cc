@@ -91,6 +91,8 @@ void validate_tunnel(ValidationContext& ctx, const VpnConnection& c, const Tunne
     return;
   }
   if (!t.local || !t.remote) {
+    // A value that was given but invalid has been reported already.
+    if (t.has("local") || t.has("remote")) return;
     ctx.diag.error(t.origin, "a tunnel needs local and remote networks",
                    "e.g. local: 192.168.1.0/24, remote: 192.168.2.0/24");
     return;
@@ -214,9 +216,6 @@ void validate_connection(ValidationContext& ctx, const VpnConnection& c) {
                    "a connection is encapsulated in TCP or in UDP, not both");
   }
   validate_authentication(ctx, c);
-  if (c.has("tunnels") && c.tunnels.empty()) {
-    ctx.diag.error(c.at("tunnels"), "a connection needs at least one tunnel entry");
-  }
   for (const auto& t : c.tunnels) validate_tunnel(ctx, c, t);
   for (const auto* list : {&c.firewall_incoming, &c.firewall_outgoing}) {
     for (const auto& rule : list->rules) validate_rule(ctx, rule);

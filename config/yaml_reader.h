@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "config/diagnostics.h"
 #include "config/model.h"
 
@@ -97,6 +99,25 @@ class MapReader {
       auto value = element(reader_, node[i], index_path(path, i + 1));
       if (value) out.push_back(std::move(*value));
     }
+  }
+
+  // Like `list`, but the key is required and its list must have at least one entry.
+  template <class T, class Element>
+  void non_empty_list(std::string_view key, std::vector<T>& out, Element&& element,
+                      std::string_view what) {
+    if (ok_ && !present(key)) {
+      missing(key, what);
+      take(key);
+      return;
+    }
+    auto node = take(key);
+    if (!node) return;
+    if (node->IsNull() || (node->IsSequence() && node->size() == 0)) {
+      reader_.error(*node, join_path(path_, key), fmt::format("'{}' needs at least one entry", key),
+                    std::string(what));
+      return;
+    }
+    read_sequence(*node, join_path(path_, key), out, element);
   }
 
   bool present(std::string_view key) const;

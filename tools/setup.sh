@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian package Bulwark needs (idempotent: apt-get runs only when something is
+# missing) and builds the project into build/. Used by both README commands and by CI.
+# Later subsystems add their packages to PACKAGES below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # build
+  g++ meson ninja-build pkg-config python3
+  # libraries (design card)
+  libdpdk-dev dpdk libssl-dev libyaml-cpp-dev libfmt-dev libboost-program-options-dev
+  catch2 libpcap-dev
+  # tests: JSON Schema check of the examples
+  python3-yaml python3-jsonschema
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: run as root (or with sudo) to install packages" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f build/build.ninja ]; then
+  meson setup build --buildtype=debugoptimized >/dev/null
+fi
+ninja -C build
