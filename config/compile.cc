@@ -199,16 +199,14 @@ class Compiler {
       MasqueradeEntry e;
       e.interface = interface_index(r.interface);
       e.address = t_.interfaces[e.interface].addresses.front().prefix.address;
-      e.from = resolve_addresses(r.from, m_.firewall);
-      if (e.from.empty()) e.from.push_back(Ipv4Prefix{});
+      for (const auto& p : r.from) e.from.push_back(p.canonical());
       e.source = source_of(r.origin);
       out.masquerade.push_back(std::move(e));
     }
     for (const auto& r : nat.port_forwarding) {
       PortForwardEntry e;
       e.protocol = r.protocol;
-      e.from = resolve_addresses(r.from_ip, m_.firewall);
-      if (e.from.empty()) e.from.push_back(Ipv4Prefix{});
+      e.from = r.from_ip.canonical();
       e.from_port = r.from_port.value_or(PortRange{});
       e.incoming_ip = r.incoming_ip.value_or(t_.extern_address.value_or(Ipv4Address{}));
       e.interface = interface_for(e.incoming_ip);

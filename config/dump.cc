@@ -164,7 +164,7 @@ class Dumper {
     }
     for (const auto& f : n.port_forwarding) {
       line("  forward    {} from {}:{} to {}:{} -> {}:{}{}", protocol_name(f.protocol),
-           list_or_any(f.from), f.from_port.str(), f.incoming_ip.str(), f.incoming_port.str(),
+           f.from.str(), f.from_port.str(), f.incoming_ip.str(), f.incoming_port.str(),
            f.redirect_ip.str(), f.redirect_port.str(), f.log ? " log" : "");
     }
   }

@@ -242,13 +242,13 @@ struct OneToOneNat : Located {
 
 struct Masquerade : Located {
   std::string interface;
-  std::vector<AddressTerm> from;  // empty = any
+  std::vector<Ipv4Prefix> from;  // never empty; 0.0.0.0/0 = all
   std::string comment;
 };
 
 struct PortForward : Located {
   uint8_t protocol = kProtoTcp;
-  std::vector<AddressTerm> from_ip;
+  Ipv4Prefix from_ip;  // 0.0.0.0/0 = any
   std::optional<PortRange> from_port;
   std::optional<Ipv4Address> incoming_ip;  // nullopt = %extern
   std::optional<PortRange> incoming_port;

@@ -58,7 +58,7 @@ void parse_groups(Reader& r, const YAML::Node& n, const std::string& path, bool 
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
     std::string item_path = join_path(path, it->first.Scalar());
-    auto name = as_name(r, it->first, item_path);
+    auto name = as_group_name(r, it->first, item_path);
     if (!name) continue;
     if (auto g = parse_group(r, *name, it->first, it->second, item_path, ports)) {
       out.push_back(std::move(*g));

@@ -174,18 +174,14 @@ std::optional<VpnConnection> parse_connection(Reader& r, const YAML::Node& n,
   m.optional("deactivation_timeout", c.deactivation_timeout, as_duration);
   if (auto tcp = m.take("tcp_encapsulation")) {
     std::string tcp_path = join_path(path, "tcp_encapsulation");
-    if (tcp->IsMap()) {
-      Located section;
-      MapReader t(r, *tcp, tcp_path, section);
-      c.tcp_encapsulation = true;
-      t.optional("enabled", c.tcp_encapsulation, as_bool);
-      uint32_t port = c.tcp_port;
-      t.optional("port", port, Integer{1, 65535});
-      c.tcp_port = static_cast<uint16_t>(port);
-      t.finish();
-    } else if (auto on = as_bool(r, *tcp, tcp_path)) {
-      c.tcp_encapsulation = *on;
-    }
+    Located section;
+    MapReader t(r, *tcp, tcp_path, section);
+    c.tcp_encapsulation = true;
+    t.optional("enabled", c.tcp_encapsulation, as_bool);
+    uint32_t port = c.tcp_port;
+    t.optional("port", port, Integer{1, 65535});
+    c.tcp_port = static_cast<uint16_t>(port);
+    t.finish();
   }
   m.optional("force_udp_encapsulation", c.force_udp_encapsulation, as_bool);
   if (auto auth = m.take("authentication")) {

@@ -29,7 +29,8 @@ std::optional<Masquerade> parse_masquerade(Reader& r, const YAML::Node& n, const
   Masquerade rule;
   MapReader m(r, n, path, rule);
   bool ok = m.required("interface", rule.interface, as_name, "the outgoing interface, e.g. external");
-  m.optional("from", rule.from, as_address_terms);
+  rule.from = {Ipv4Prefix{}};
+  m.optional("from", rule.from, as_network_list);
   m.optional("comment", rule.comment, as_text);
   m.finish();
   if (!ok) return std::nullopt;
@@ -53,7 +54,7 @@ std::optional<PortForward> parse_port_forward(Reader& r, const YAML::Node& n,
       rule.protocol = *protocol;
     }
   }
-  m.optional("from_ip", rule.from_ip, as_address_terms);
+  m.optional("from_ip", rule.from_ip, as_network);
   PortRange port;
   if (m.optional("from_port", port, as_port) && !port.is_any()) rule.from_port = port;
   std::string incoming;

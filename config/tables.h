@@ -160,7 +160,7 @@ struct MasqueradeEntry {
 
 struct PortForwardEntry {
   uint8_t protocol = kProtoTcp;
-  std::vector<Ipv4Prefix> from;   // never empty
+  Ipv4Prefix from;                // 0.0.0.0/0 = any
   PortRange from_port;            // any for GRE
   Ipv4Address incoming_ip;
   uint16_t interface = 0;         // the interface that owns incoming_ip

@@ -77,12 +77,7 @@ void validate_one_to_one(ValidationContext& ctx) {
 
 void validate_masquerade(ValidationContext& ctx) {
   for (const auto& m : ctx.model.nat.masquerade) {
-    if (!ctx.interfaces.check(m.interface, m.at("interface"), ctx.diag)) continue;
-    for (const auto& term : m.from) {
-      if (const auto* name = std::get_if<std::string>(&term.value)) {
-        ctx.ip_groups.check(*name, term.origin, ctx.diag);
-      }
-    }
+    ctx.interfaces.check(m.interface, m.at("interface"), ctx.diag);
   }
 }
 
@@ -108,11 +103,6 @@ void validate_port_forwarding(ValidationContext& ctx) {
                                  r.incoming_port->str()),
                      "remove redirect_port, or forward single ports");
     }
-    for (const auto& term : r.from_ip) {
-      if (const auto* name = std::get_if<std::string>(&term.value)) {
-        ctx.ip_groups.check(*name, term.origin, ctx.diag);
-      }
-    }
     if (r.incoming_ip) {
       bool owned = std::any_of(own.begin(), own.end(),
                                [&](const auto& a) { return a.first == *r.incoming_ip; });
@@ -129,7 +119,7 @@ void validate_port_forwarding(ValidationContext& ctx) {
       bool clash = gre || !o.incoming_port || !r.incoming_port ||
                    (o.incoming_port->low <= r.incoming_port->high &&
                     r.incoming_port->low <= o.incoming_port->high);
-      bool restricted = !o.from_ip.empty() || !r.from_ip.empty() || o.from_port || r.from_port;
+      bool restricted = o.from_ip.length != 0 || r.from_ip.length != 0 || o.from_port || r.from_port;
       if (clash && !restricted) {
         ctx.diag.error(r.origin,
                        fmt::format("forwarding rule {} already forwards this incoming {}", j + 1,

@@ -11,12 +11,6 @@
 namespace bulwark::config {
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 bool is_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
     return std::isdigit(c) != 0;
@@ -120,12 +114,22 @@ std::optional<std::string> as_name(Reader& r, const YAML::Node& n, const std::st
   return text;
 }
 
+std::optional<std::string> as_group_name(Reader& r, const YAML::Node& n, const std::string& path) {
+  auto text = as_string(r, n, path);
+  if (!text) return std::nullopt;
+  if (!looks_like_group_name(*text)) {
+    r.error(n, path, fmt::format("'{}' is not a valid group name", *text),
+            "start with a letter and use letters, digits and _ - . (no spaces), e.g. plc_network");
+    return std::nullopt;
+  }
+  return text;
+}
+
 std::optional<bool> as_bool(Reader& r, const YAML::Node& n, const std::string& path) {
   auto text = as_string(r, n, path);
   if (!text) return std::nullopt;
-  std::string word = lower(*text);
-  if (word == "true" || word == "yes" || word == "on") return true;
-  if (word == "false" || word == "no" || word == "off") return false;
+  if (*text == "true") return true;
+  if (*text == "false") return false;
   r.error(n, path, fmt::format("'{}' is not a yes/no value", *text), "write true or false");
   return std::nullopt;
 }
@@ -238,11 +242,11 @@ std::optional<PortRange> as_single_port(Reader& r, const YAML::Node& n, const st
 std::optional<Protocol> as_protocol(Reader& r, const YAML::Node& n, const std::string& path) {
   auto text = as_string(r, n, path);
   if (!text) return std::nullopt;
-  std::string word = lower(*text);
+  const std::string& word = *text;
   static const std::pair<const char*, uint8_t> kNames[] = {
       {"icmp", kProtoIcmp}, {"tcp", kProtoTcp}, {"udp", kProtoUdp},
       {"gre", kProtoGre},   {"esp", kProtoEsp}, {"ah", kProtoAh}};
-  if (word == "all" || word == "any") {
+  if (word == "all") {
     std::optional<Protocol> all;
     all.emplace(std::nullopt);
     return all;
@@ -341,6 +345,11 @@ std::optional<SecretRef> as_secret(Reader& r, const YAML::Node& n, const std::st
   return SecretRef{SecretRef::Kind::kEnv, env};
 }
 
+std::optional<std::vector<Ipv4Prefix>> as_network_list(Reader& r, const YAML::Node& n,
+                                                       const std::string& path) {
+  return terms<Ipv4Prefix>(r, n, path, as_network);
+}
+
 std::optional<std::vector<AddressTerm>> as_address_terms(Reader& r, const YAML::Node& n,
                                                          const std::string& path) {
   return terms<AddressTerm>(
@@ -378,6 +387,10 @@ std::optional<std::vector<PortTerm>> as_port_terms(Reader& r, const YAML::Node& 
 std::optional<std::vector<std::pair<std::string, Origin>>> as_name_list(Reader& r,
                                                                         const YAML::Node& n,
                                                                         const std::string& path) {
+  if (!n.IsSequence()) {
+    r.error(n, path, "expected a list of names", "write [first, second], or [name] for one");
+    return std::nullopt;
+  }
   return terms<std::pair<std::string, Origin>>(
       r, n, path,
       [](Reader& r, const YAML::Node& n,

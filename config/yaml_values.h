@@ -20,6 +20,8 @@ std::optional<std::string> as_text(Reader& r, const YAML::Node& n, const std::st
 std::optional<std::string> as_string(Reader& r, const YAML::Node& n, const std::string& path);
 // An object name: 1-64 letters, digits, space and _ - . ( ) /.
 std::optional<std::string> as_name(Reader& r, const YAML::Node& n, const std::string& path);
+// A group name as rules refer to it: a letter, then letters, digits and _ - . (no spaces).
+std::optional<std::string> as_group_name(Reader& r, const YAML::Node& n, const std::string& path);
 std::optional<bool> as_bool(Reader& r, const YAML::Node& n, const std::string& path);
 std::optional<Ipv4Address> as_address(Reader& r, const YAML::Node& n, const std::string& path);
 // A network; a bare address is a /32 and `any` is 0.0.0.0/0.
@@ -39,13 +41,16 @@ std::optional<Protocol> as_protocol(Reader& r, const YAML::Node& n, const std::s
 // Seconds: a number, H:MM:SS, or a number with s, m, h or d.
 std::optional<uint32_t> as_duration(Reader& r, const YAML::Node& n, const std::string& path);
 std::optional<SecretRef> as_secret(Reader& r, const YAML::Node& n, const std::string& path);
+// One network or a list of networks; `any` is 0.0.0.0/0.
+std::optional<std::vector<Ipv4Prefix>> as_network_list(Reader& r, const YAML::Node& n,
+                                                       const std::string& path);
 // One network or IP group name, or a list of them.
 std::optional<std::vector<AddressTerm>> as_address_terms(Reader& r, const YAML::Node& n,
                                                          const std::string& path);
 // One port (range, service, any) or port group name, or a list of them.
 std::optional<std::vector<PortTerm>> as_port_terms(Reader& r, const YAML::Node& n,
                                                    const std::string& path);
-// A list of names (or a single name).
+// A list of names.
 std::optional<std::vector<std::pair<std::string, Origin>>> as_name_list(Reader& r,
                                                                         const YAML::Node& n,
                                                                         const std::string& path);

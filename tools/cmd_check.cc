@@ -122,11 +122,14 @@ int run_check(const std::vector<std::string>& args) {
       if (vm.count("dump")) std::cout << config::dump_tables(*result.tables);
       fmt::print("{}: valid, {}{}\n", fmt::join(files, ", "), summary(*result.tables),
                  result.diagnostics.warning_count()
-                     ? fmt::format(" ({} warnings)", result.diagnostics.warning_count())
+                     ? fmt::format(" ({} warning{})", result.diagnostics.warning_count(),
+                                   result.diagnostics.warning_count() == 1 ? "" : "s")
                      : "");
     } else {
-      fmt::print(stderr, "{}: {} errors, {} warnings\n", fmt::join(files, ", "),
-                 result.diagnostics.error_count(), result.diagnostics.warning_count());
+      size_t errors = result.diagnostics.error_count();
+      size_t warnings = result.diagnostics.warning_count();
+      fmt::print(stderr, "{}: {} error{}, {} warning{}\n", fmt::join(files, ", "), errors,
+                 errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s");
     }
   }
   return result.tables ? 0 : 1;

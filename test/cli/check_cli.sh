@@ -20,6 +20,14 @@ for f in "$root"/docs/examples/*.yaml; do
   "$bulwark" check "$f" >/dev/null 2>"$tmp/err" || { fail "$f rejected"; cat "$tmp/err"; }
 done
 
+# bulwark check and the JSON Schema agree on the schema test files.
+for f in "$root"/test/schema/valid/*.yaml; do
+  "$bulwark" check "$f" >/dev/null 2>"$tmp/err" || { fail "$f rejected"; cat "$tmp/err"; }
+done
+for f in "$root"/test/schema/invalid/*.yaml; do
+  "$bulwark" check "$f" >/dev/null 2>&1 && fail "$f accepted"
+done
+
 # A broken file: exit 1, every problem on stderr as file:line:col.
 cat >"$tmp/bad.yaml" <<'YAML'
 version: 1

@@ -5,7 +5,8 @@
     /usr/bin/python3 test/schema/check_schema.py --expect-invalid SCHEMA FILE...
 
 Prints `ok FILE` or one `FAIL FILE: <path>: <message>` line per error, and exits 1 if any file
-fails. With --expect-invalid every file must fail validation; a file that validates is reported
+fails. <path> is written as bulwark check writes it (`firewall.incoming.rules[1].action`, list
+entries counted from 1). With --expect-invalid every file must fail validation; a file that validates is reported
 as `FAIL FILE: ...` and makes the exit status 1.
 
 Needs Debian's python3-jsonschema and python3-yaml (run it with /usr/bin/python3).
@@ -59,10 +60,11 @@ Yaml12SafeLoader.add_constructor("tag:yaml.org,2002:int", _construct_int12)
 
 
 def yaml_path(path):
+    """`firewall.incoming.rules[1].action`: list entries count from 1, as bulwark check does."""
     out = ""
     for part in path:
         if isinstance(part, int):
-            out += f"[{part}]"
+            out += f"[{part + 1}]"
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"

@@ -91,7 +91,7 @@ TEST_CASE("port forwarding: %extern and service names resolved", "[compile]") {
   REQUIRE(f.size() == 3);
   CHECK(f[0].incoming_ip.str() == "10.1.0.1");
   CHECK(f[0].interface == 1);
-  CHECK(f[0].from.at(0).str() == "10.1.0.100/32");
+  CHECK(f[0].from.str() == "10.1.0.100/32");
   CHECK(f[0].incoming_port == config::PortRange{8001, 8001});
   CHECK(f[0].redirect_port == config::PortRange{80, 80});
   CHECK(f[1].redirect_port == config::PortRange{443, 443});

@@ -249,3 +249,18 @@ TEST_CASE("a configuration split over several files merges its sections", "[pars
   CHECK(r.tables->firewall.outgoing.policy == config::DefaultPolicy::kDrop);
   CHECK(r.tables->interfaces.size() == 2);
 }
+
+TEST_CASE("group names must be usable in rules", "[parse]") {
+  auto r = load_text(base_config("firewall:\n  ip_groups:\n    my plcs: [192.168.1.10]\n"));
+  const auto& e = only_error(r);
+  CHECK(e.message == "'my plcs' is not a valid group name");
+  CHECK(e.origin.line == 14);
+  CHECK(e.origin.column == 5);
+}
+
+TEST_CASE("booleans are true or false; protocols are lower case", "[parse]") {
+  auto r = load_text(base_config("firewall:\n  incoming:\n    rules: [{protocol: TCP, action: accept, log: yes}]\n"));
+  INFO(all_messages(r));
+  CHECK(has_diagnostic(r, Severity::kError, "'TCP' is not a protocol", 14, 24));
+  CHECK(has_diagnostic(r, Severity::kError, "'yes' is not a yes/no value", 14, 50));
+}
