@@ -12,6 +12,13 @@
 namespace bulwark::config {
 namespace {
 
+// yaml-cpp quotes offending input in its messages; keep them printable.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  return out;
+}
+
 // Parses one file's root mapping into `model`; `seen` tracks sections across files.
 void parse_root(Reader& r, const YAML::Node& root, Model& model,
                 std::map<std::string, Origin>& seen) {
@@ -94,7 +101,7 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
     } catch (const YAML::Exception& e) {
       Origin origin{source.name, e.mark.is_null() ? 1 : e.mark.line + 1,
                     e.mark.is_null() ? 1 : e.mark.column + 1, ""};
-      diagnostics.error(origin, fmt::format("YAML syntax error: {}", e.msg),
+      diagnostics.error(origin, fmt::format("YAML syntax error: {}", printable(e.msg)),
                         "check indentation, quotes and that values starting with % or * are quoted");
       unreadable = true;
       continue;
@@ -111,7 +118,7 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
       // yaml-cpp raises on some malformed documents only when nodes are visited.
       Origin origin{source.name, e.mark.is_null() ? 1 : e.mark.line + 1,
                     e.mark.is_null() ? 1 : e.mark.column + 1, ""};
-      diagnostics.error(origin, fmt::format("YAML error: {}", e.msg));
+      diagnostics.error(origin, fmt::format("YAML error: {}", printable(e.msg)));
     }
   }
   if (!sources.empty() && !unreadable && seen.find("interfaces") == seen.end()) {

@@ -83,6 +83,11 @@ MapReader::MapReader(Reader& reader, const YAML::Node& node, std::string path, L
       continue;
     }
     std::string key = it->first.Scalar();
+    if (key.size() > 64) {
+      reader_.error(it->first, path_, fmt::format("a key of {} characters is not a known key", key.size()),
+                    "keys are short words such as 'interfaces'");
+      continue;
+    }
     bool duplicate = std::any_of(entries_.begin(), entries_.end(),
                                  [&](const Entry& e) { return e.key == key; });
     if (duplicate) {

@@ -11,6 +11,9 @@
 namespace bulwark::config {
 namespace {
 
+// Longer values are refused before anything quotes them in a message.
+constexpr size_t kMaxValueLength = 1024;
+
 bool is_digits(std::string_view text) {
   return !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
     return std::isdigit(c) != 0;
@@ -87,6 +90,11 @@ std::optional<std::string> as_text(Reader& r, const YAML::Node& n, const std::st
   if (n.IsNull()) return std::string{};
   if (!n.IsScalar()) {
     r.error(n, path, "expected a single value, not a list or mapping");
+    return std::nullopt;
+  }
+  if (n.Scalar().size() > kMaxValueLength) {
+    r.error(n, path, fmt::format("a value of {} characters is too long", n.Scalar().size()),
+            fmt::format("values have at most {} characters", kMaxValueLength));
     return std::nullopt;
   }
   return n.Scalar();

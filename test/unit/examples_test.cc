@@ -82,3 +82,23 @@ TEST_CASE("truncated and garbled examples give errors, never a crash", "[example
   // Almost every cut lands inside a required section or value.
   CHECK(with_errors * 2 > cases);
 }
+
+TEST_CASE("hostile documents: deep nesting, binary garbage, huge scalars", "[robustness]") {
+  std::mt19937 random(7);
+  std::string garbage_bytes(65536, '\0');
+  for (auto& c : garbage_bytes) c = static_cast<char>(random());
+  const std::string garbage = garbage_bytes;
+  const std::string deep_open = "version: 1\ninterfaces: " + std::string(100000, '[');
+  const std::string deep_closed = deep_open + std::string(100000, ']');
+  const std::string huge = "version: 1\ninterfaces:\n  - name: " + std::string(1 << 20, 'x') + "\n";
+  const std::string huge_key = "version: 1\n" + std::string(1 << 20, 'k') + ": 1\n";
+  for (const std::string* text : {&garbage, &deep_open, &deep_closed, &huge, &huge_key}) {
+    auto result = config::load({config::Source{"hostile.yaml", *text}});
+    CHECK(result.diagnostics.has_errors());
+    CHECK_FALSE(result.tables);
+    for (const auto& d : result.diagnostics.all()) {
+      for (unsigned char c : d.str()) CHECK((c >= 0x20 || c == '\t'));
+      CHECK(d.str().size() < 4096);
+    }
+  }
+}
