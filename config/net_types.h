@@ -10,11 +10,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 namespace bulwark::config {
 
-// A 16-bit value in network byte order. Only explicit conversions in and out.
-class Be16 {
+// A 16-bit value in network byte order. Only explicit conversions in and out. Packed (alignment
+// 1) and trivial, so that it can sit at any offset of a packed wire header.
+class [[gnu::packed]] Be16 {
  public:
   constexpr Be16() = default;
   static constexpr Be16 from_host(uint16_t v) { return Be16(static_cast<uint16_t>((v >> 8) | (v << 8))); }
@@ -24,12 +26,13 @@ class Be16 {
 
  private:
   constexpr explicit Be16(uint16_t raw) : raw_(raw) {}
-  uint16_t raw_ = 0;
+  uint16_t raw_;
 };
-static_assert(sizeof(Be16) == 2);
+static_assert(sizeof(Be16) == 2 && alignof(Be16) == 1);
+static_assert(std::is_trivial_v<Be16>);
 
-// A 32-bit value in network byte order.
-class Be32 {
+// A 32-bit value in network byte order; packed and trivial like Be16.
+class [[gnu::packed]] Be32 {
  public:
   constexpr Be32() = default;
   static constexpr Be32 from_host(uint32_t v) { return Be32(__builtin_bswap32(v)); }
@@ -39,9 +42,10 @@ class Be32 {
 
  private:
   constexpr explicit Be32(uint32_t raw) : raw_(raw) {}
-  uint32_t raw_ = 0;
+  uint32_t raw_;
 };
-static_assert(sizeof(Be32) == 4);
+static_assert(sizeof(Be32) == 4 && alignof(Be32) == 1);
+static_assert(std::is_trivial_v<Be32>);
 
 // An IPv4 address, host byte order.
 struct Ipv4Address {

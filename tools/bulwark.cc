@@ -17,6 +17,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"check", "validate configuration files and show the compiled tables", bulwark::tools::run_check},
+    {"replay", "run the dataplane pipeline over capture files", bulwark::tools::run_replay},
 };
 
 void usage(std::FILE* out) {

@@ -8,5 +8,6 @@
 namespace bulwark::tools {
 
 int run_check(const std::vector<std::string>& args);
+int run_replay(const std::vector<std::string>& args);
 
 }  // namespace bulwark::tools

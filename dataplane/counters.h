@@ -1,0 +1,137 @@
+// Per-worker counters: the outcome of every received frame, a named reason for every drop, and
+// per-stage packet counts. A worker is the only writer of its counters (plain load+store, no
+// locked instructions); the management thread reads them with relaxed atomic loads and sums the
+// workers.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+namespace bulwark::dataplane {
+
+// A single-writer counter that other threads may read at any time.
+class Counter {
+ public:
+  void add(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  void sub(uint64_t n = 1) { value_.store(value_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  uint64_t get() const { return value_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<uint64_t> value_{0};
+};
+
+enum class DropReason : uint8_t {
+  frame_truncated,
+  l2_not_for_us,
+  l2_multicast,
+  vlan_unknown,
+  vlan_unsupported,
+  ipv6,
+  ethertype_unsupported,
+  arp_malformed,
+  ipv4_truncated,
+  ipv4_bad_version,
+  ipv4_bad_ihl,
+  ipv4_bad_length,
+  ipv4_bad_checksum,
+  ipv4_martian_source,
+  ipv4_not_routable,
+  ttl_exceeded,
+  no_route,
+  mtu_exceeded,
+  fragmentation_failed,
+  neighbour_hold_full,
+  neighbour_unresolved,
+  punt_unavailable,
+  no_tables,
+  tx_full,
+  count
+};
+
+struct DropReasonInfo {
+  std::string_view name;
+  std::string_view text;
+};
+
+// Indexed by DropReason; the names are those of the enumerators.
+inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::count)> kDropReasons{{
+    {"frame_truncated", "frame shorter than an Ethernet header"},
+    {"l2_not_for_us", "unicast frame to another MAC address"},
+    {"l2_multicast", "Ethernet multicast frame"},
+    {"vlan_unknown", "VLAN not configured on the interface"},
+    {"vlan_unsupported", "stacked VLAN tags (QinQ)"},
+    {"ipv6", "IPv6 frame (IPv6 is not enabled)"},
+    {"ethertype_unsupported", "EtherType neither IPv4 nor ARP"},
+    {"arp_malformed", "ARP that is not Ethernet/IPv4 or too short"},
+    {"ipv4_truncated", "IPv4 header cut short"},
+    {"ipv4_bad_version", "IP version field is not 4"},
+    {"ipv4_bad_ihl", "IPv4 header length below 20 bytes"},
+    {"ipv4_bad_length", "IPv4 total length inconsistent with the frame"},
+    {"ipv4_bad_checksum", "IPv4 header checksum wrong"},
+    {"ipv4_martian_source", "source address that cannot be a sender"},
+    {"ipv4_not_routable", "multicast or limited-broadcast destination"},
+    {"ttl_exceeded", "TTL expired in transit"},
+    {"no_route", "no route to the destination"},
+    {"mtu_exceeded", "larger than the egress MTU with DF set"},
+    {"fragmentation_failed", "could not fragment (out of buffers)"},
+    {"neighbour_hold_full", "ARP hold queue full"},
+    {"neighbour_unresolved", "next hop did not answer ARP"},
+    {"punt_unavailable", "no exception path for traffic to the box"},
+    {"no_tables", "no configuration loaded yet"},
+    {"tx_full", "transmit queue full"},
+}};
+static_assert(kDropReasons[static_cast<size_t>(DropReason::tx_full)].name == "tx_full");
+inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
+
+inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }
+
+// Statistics that are not outcomes of received frames.
+enum class Event : uint8_t {
+  fragments_forwarded,    // received fragments that were forwarded
+  packets_fragmented,     // packets the box split to fit the egress MTU
+  icmp_errors_sent,
+  icmp_rate_limited,      // ICMP errors not sent because of the rate limit
+  arp_requests_sent,
+  arp_replies_sent,
+  neighbours_learned,
+  injected,               // frames from the exception path sent out on an interface
+  tx_generated_failed,    // generated frames lost to a full transmit queue
+  count
+};
+inline constexpr size_t kEventCount = static_cast<size_t>(Event::count);
+std::string_view event_name(Event e);
+
+// Pipeline stages, for per-stage packet counts.
+enum class Stage : uint8_t { ethernet, arp, ipv4, local, route, neighbour, transmit, count };
+inline constexpr size_t kStageCount = static_cast<size_t>(Stage::count);
+std::string_view stage_name(Stage s);
+
+struct alignas(64) WorkerCounters {
+  Counter received;
+  Counter forwarded;
+  Counter generated;
+  Counter punted;
+  Counter consumed;
+  std::array<Counter, kDropReasonCount> dropped;
+  std::array<Counter, kEventCount> events;
+  std::array<Counter, kStageCount> stages;
+
+  void drop(DropReason r, uint64_t n = 1) { dropped[static_cast<size_t>(r)].add(n); }
+  void event(Event e, uint64_t n = 1) { events[static_cast<size_t>(e)].add(n); }
+  void stage(Stage s, uint64_t n) { stages[static_cast<size_t>(s)].add(n); }
+};
+
+// A sum over workers, as the status command and replay report it.
+struct CounterSnapshot {
+  uint64_t received = 0, forwarded = 0, generated = 0, punted = 0, consumed = 0;
+  std::array<uint64_t, kDropReasonCount> dropped{};
+  std::array<uint64_t, kEventCount> events{};
+  std::array<uint64_t, kStageCount> stages{};
+
+  void add(const WorkerCounters& w);
+  uint64_t dropped_total() const;
+};
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,232 @@
+#include "dataplane/dataplane.h"
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include <fmt/format.h>
+
+#include "dataplane/ports.h"
+
+namespace bulwark::dataplane {
+namespace {
+
+constexpr unsigned kPoolCache = 256;
+constexpr uint32_t kIndirectMbufs = 4095;
+
+uint32_t pool_size(uint32_t wanted) {
+  // Mempools are most efficient at 2^n - 1 elements.
+  uint32_t size = 1023;
+  while (size < wanted) size = size * 2 + 1;
+  return size;
+}
+
+}  // namespace
+
+std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, std::string& error) {
+  if (!register_tx_kind_field()) {
+    error = fmt::format("cannot register the mbuf field: {}", rte_strerror(rte_errno));
+    return nullptr;
+  }
+  std::unique_ptr<Dataplane> dp(new Dataplane());
+  dp->settings_ = settings;
+  uint64_t hz = settings.hz ? settings.hz : rte_get_tsc_hz();
+  dp->settings_.hz = hz;
+  dp->neighbours_ = std::make_unique<NeighbourTable>(settings.arp_max_entries,
+                                                     uint64_t{settings.arp_timeout_seconds} * hz);
+
+  // Pools first: every port queue takes its buffers from its worker's pool.
+  static std::atomic<unsigned> serial{0};
+  unsigned id = serial.fetch_add(1);
+  uint32_t ports = static_cast<uint32_t>(settings.ports.size() * 2);
+  for (uint16_t w = 0; w < settings.workers; ++w) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = w;
+    std::string name = fmt::format("bw_pool_{}_{}", id, w);
+    worker->pool = rte_pktmbuf_pool_create(name.c_str(), pool_size(std::max(settings.mbufs, 2048 * ports)),
+                                           kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                           static_cast<int>(rte_socket_id()));
+    std::string indirect = fmt::format("bw_indirect_{}_{}", id, w);
+    worker->indirect_pool = rte_pktmbuf_pool_create(indirect.c_str(), kIndirectMbufs, kPoolCache,
+                                                    0, 0, static_cast<int>(rte_socket_id()));
+    if (!worker->pool || !worker->indirect_pool) {
+      error = fmt::format("cannot create mbuf pools ({}); give the dataplane more memory "
+                          "(dataplane.memory_mb) or fewer mbufs (dataplane.mbufs)",
+                          rte_strerror(rte_errno));
+      return nullptr;
+    }
+    dp->workers_.push_back(std::move(worker));
+  }
+  std::vector<rte_mempool*> pools;
+  for (auto& w : dp->workers_) pools.push_back(w->pool);
+
+  for (size_t i = 0; i < settings.ports.size(); ++i) {
+    const PortPlan& plan = settings.ports[i];
+    PortOptions options;
+    options.queues = settings.workers;
+    options.mtu = i < settings.mtus.size() ? settings.mtus[i] : 1500;
+    options.rx_timestamp = settings.rx_timestamps;
+    options.mac = i < settings.macs.size() ? settings.macs[i] : nullptr;
+    auto port = setup_port(plan.device, options, pools, error);
+    if (!port) return nullptr;
+    PortBinding binding;
+    binding.port = port->id;
+    std::memcpy(binding.mac, options.mac ? options.mac : port->mac, 6);
+    if (!plan.punt_device.empty()) {
+      PortOptions punt_options;
+      punt_options.queues = settings.workers;
+      punt_options.mac = binding.mac;
+      auto punt = setup_port(plan.punt_device, punt_options, pools, error);
+      if (!punt) return nullptr;
+      binding.punt_port = punt->id;
+      dp->punt_ports_.push_back(punt->id);
+    }
+    dp->bindings_.push_back(binding);
+    dp->port_names_.push_back(plan.name);
+  }
+
+  for (auto& w : dp->workers_) {
+    w->tx = std::make_unique<Transmitter>(w->counters, w->index);
+    for (const auto& b : dp->bindings_) {
+      w->tx->add_port(b.port, static_cast<int>(rte_socket_id()));
+      if (b.punt_port != kNoPort) w->tx->add_port(b.punt_port, static_cast<int>(rte_socket_id()));
+    }
+    PipelineResources res{dp->neighbours_.get(), w->pool, w->indirect_pool, hz};
+    w->pipeline = std::make_unique<Pipeline>(res, w->counters, *w->tx);
+  }
+
+  size_t qsbr_size = rte_rcu_qsbr_get_memsize(settings.workers);
+  dp->qsbr_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("bw_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE));
+  if (!dp->qsbr_ || rte_rcu_qsbr_init(dp->qsbr_, settings.workers) != 0) {
+    error = "cannot create the RCU state";
+    return nullptr;
+  }
+  return dp;
+}
+
+Dataplane::~Dataplane() {
+  stop();
+  for (const auto& b : bindings_) {
+    stop_port(b.port);
+    if (b.punt_port != kNoPort) stop_port(b.punt_port);
+  }
+  delete current_.exchange(nullptr);
+  for (auto& w : workers_) {
+    w->pipeline.reset();
+    w->tx.reset();
+    rte_mempool_free(w->pool);
+    rte_mempool_free(w->indirect_pool);
+  }
+  rte_free(qsbr_);
+}
+
+bool Dataplane::apply(const config::Tables& tables, std::string& error) {
+  std::unique_ptr<Generation> next = Generation::build(tables, bindings_, error);
+  if (!next) return false;
+  Generation* old = current_.exchange(next.release(), std::memory_order_acq_rel);
+  if (old) {
+    // Every worker that was online has finished the loop that might still use `old`.
+    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    delete old;
+  }
+  return true;
+}
+
+uint64_t Dataplane::generation_number() const {
+  const Generation* g = current();
+  return g ? g->number() : 0;
+}
+
+uint64_t Dataplane::now() const { return rte_get_tsc_cycles(); }
+
+void Dataplane::poll(Worker& w, uint64_t now) {
+  const Generation* g = current_.load(std::memory_order_acquire);
+  rte_mbuf* pkts[kBurstSize];
+  for (const auto& b : bindings_) {
+    uint16_t n = rte_eth_rx_burst(b.port, w.index, pkts, kBurstSize);
+    if (n == 0) continue;
+    if (!g) {
+      w.counters.received.add(n);
+      w.counters.drop(DropReason::no_tables, n);
+      rte_pktmbuf_free_bulk(pkts, n);
+      continue;
+    }
+    w.pipeline->process(*g, pkts, n, b.port, now);
+  }
+  // What the kernel sends on the exception path leaves through the interface as it is.
+  for (const auto& b : bindings_) {
+    if (b.punt_port == kNoPort) continue;
+    uint16_t n = rte_eth_rx_burst(b.punt_port, w.index, pkts, kBurstSize);
+    for (uint16_t i = 0; i < n; ++i) w.tx->send(b.port, pkts[i], TxKind::kInjected);
+  }
+  if (g) w.pipeline->service(*g, now);
+  w.tx->flush();
+}
+
+int Dataplane::worker_main(void* arg) {
+  auto* self = static_cast<std::pair<Dataplane*, Worker*>*>(arg);
+  Dataplane* dp = self->first;
+  Worker& w = *self->second;
+  delete self;
+  rte_rcu_qsbr_thread_register(dp->qsbr_, w.index);
+  rte_rcu_qsbr_thread_online(dp->qsbr_, w.index);
+  while (dp->running_.load(std::memory_order_relaxed)) {
+    dp->poll(w, rte_get_tsc_cycles());
+    rte_rcu_qsbr_quiescent(dp->qsbr_, w.index);
+  }
+  rte_rcu_qsbr_thread_offline(dp->qsbr_, w.index);
+  rte_rcu_qsbr_thread_unregister(dp->qsbr_, w.index);
+  return 0;
+}
+
+bool Dataplane::launch(const std::vector<unsigned>& lcores, std::string& error) {
+  if (lcores.size() != workers_.size()) {
+    error = fmt::format("{} worker lcores for {} workers", lcores.size(), workers_.size());
+    return false;
+  }
+  running_ = true;
+  for (size_t i = 0; i < lcores.size(); ++i) {
+    auto* arg = new std::pair<Dataplane*, Worker*>(this, workers_[i].get());
+    if (int rc = rte_eal_remote_launch(&Dataplane::worker_main, arg, lcores[i]); rc != 0) {
+      delete arg;
+      error = fmt::format("cannot start a worker on lcore {}: {}", lcores[i], rte_strerror(-rc));
+      stop();
+      return false;
+    }
+    lcores_.push_back(lcores[i]);
+  }
+  return true;
+}
+
+void Dataplane::stop() {
+  if (!running_.exchange(false)) return;
+  for (unsigned lcore : lcores_) rte_eal_wait_lcore(lcore);
+  lcores_.clear();
+}
+
+CounterSnapshot Dataplane::counters() const {
+  CounterSnapshot s;
+  for (const auto& w : workers_) s.add(w->counters);
+  return s;
+}
+
+std::vector<PortCounters> Dataplane::port_counters() const {
+  std::vector<PortCounters> out;
+  for (size_t i = 0; i < bindings_.size(); ++i) {
+    rte_eth_stats stats{};
+    rte_eth_stats_get(bindings_[i].port, &stats);
+    out.push_back({port_names_[i], stats.ipackets, stats.opackets, stats.ierrors, stats.oerrors,
+                   stats.imissed});
+  }
+  return out;
+}
+
+std::vector<NeighbourEntry> Dataplane::neighbours(uint64_t now) const {
+  return neighbours_->entries(now);
+}
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,108 @@
+// The dataplane: ports, workers, and the published table generation.
+//
+// Ports are created once, from the first configuration (one port per configured interface and,
+// when there is an exception path, one punt port per interface). Each worker owns one RX/TX
+// queue pair on every port, its own mempools, transmitter, pipeline and counters; workers share
+// only the neighbour table and the current Generation.
+//
+// Generations are swapped with one atomic exchange. Workers load the pointer once per loop and
+// report a quiescent state (rte_rcu_qsbr) after each loop; `apply` waits for every worker to
+// pass one before it frees the previous generation. A configuration that cannot be built leaves
+// the running generation in place.
+#pragma once
+
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "config/tables.h"
+#include "dataplane/counters.h"
+#include "dataplane/generation.h"
+#include "dataplane/neighbour_table.h"
+#include "dataplane/pipeline.h"
+#include "dataplane/transmitter.h"
+
+namespace bulwark::dataplane {
+
+// The devices behind one configured interface.
+struct PortPlan {
+  std::string name;          // the interface's name
+  std::string device;        // PCI address or vdev string
+  std::string punt_device;   // exception path (tap, or a capture in replay); empty = none
+};
+
+struct DataplaneSettings {
+  std::vector<PortPlan> ports;  // one per configured interface, in configuration order
+  uint16_t workers = 1;
+  uint32_t mbufs = 16383;       // per worker
+  bool rx_timestamps = false;   // replay: frames carry their capture timestamps
+  uint64_t hz = 0;              // clock ticks per second
+  uint32_t arp_max_entries = 4096;
+  uint32_t arp_timeout_seconds = 300;
+  std::vector<uint16_t> mtus;   // per interface
+  std::vector<const uint8_t*> macs;  // per interface, or nullptr
+};
+
+struct Worker {
+  uint16_t index = 0;
+  rte_mempool* pool = nullptr;
+  rte_mempool* indirect_pool = nullptr;
+  WorkerCounters counters;
+  std::unique_ptr<Transmitter> tx;
+  std::unique_ptr<Pipeline> pipeline;
+};
+
+struct PortCounters {
+  std::string name;
+  uint64_t rx_packets = 0, tx_packets = 0, rx_errors = 0, tx_errors = 0, rx_missed = 0;
+};
+
+class Dataplane {
+ public:
+  // Creates ports, pools and workers (not yet running). EAL must be initialised.
+  static std::unique_ptr<Dataplane> create(const DataplaneSettings& settings, std::string& error);
+  ~Dataplane();
+
+  // Builds a generation from `tables` and publishes it; keeps the old one on failure.
+  bool apply(const config::Tables& tables, std::string& error);
+  uint64_t generation_number() const;
+
+  // Live mode: one worker per lcore.
+  bool launch(const std::vector<unsigned>& lcores, std::string& error);
+  void stop();
+
+  CounterSnapshot counters() const;
+  std::vector<PortCounters> port_counters() const;
+  std::vector<NeighbourEntry> neighbours(uint64_t now) const;
+  uint64_t now() const;
+
+  // Replay drives worker 0 itself.
+  Worker& worker(size_t i) { return *workers_[i]; }
+  const Generation* current() const { return current_.load(std::memory_order_acquire); }
+  const std::vector<PortBinding>& bindings() const { return bindings_; }
+  const std::vector<uint16_t>& punt_ports() const { return punt_ports_; }
+
+  // One loop of a worker: receive, process, service the hold queue, transmit.
+  void poll(Worker& w, uint64_t now);
+
+ private:
+  Dataplane() = default;
+  static int worker_main(void* arg);
+
+  DataplaneSettings settings_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<PortBinding> bindings_;
+  std::vector<std::string> port_names_;
+  std::vector<uint16_t> punt_ports_;
+  std::unique_ptr<NeighbourTable> neighbours_;
+  std::atomic<Generation*> current_{nullptr};
+  rte_rcu_qsbr* qsbr_ = nullptr;
+  std::atomic<bool> running_{false};
+  std::vector<unsigned> lcores_;
+};
+
+}  // namespace bulwark::dataplane

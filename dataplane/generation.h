@@ -1,0 +1,112 @@
+// One generation of the dataplane's lookup tables, built from compiled configuration tables.
+//
+// A Generation is immutable once built: workers read it without locks through the pointer the
+// Dataplane publishes, and it is destroyed only after an RCU grace period (see dataplane.h).
+// Building can fail (for example when the LPM cannot be allocated); then the caller keeps the
+// running generation.
+#pragma once
+
+#include <rte_lpm.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/tables.h"
+
+namespace bulwark::dataplane {
+
+// A network the box is attached to: one address of the box with its prefix, on an
+// interface and VLAN (0 = untagged).
+struct AttachedNetwork {
+  uint32_t address = 0;  // the box's address, host order
+  uint32_t network = 0;
+  uint32_t mask = 0;
+  uint32_t broadcast = 0;
+  uint16_t interface = 0;
+  uint16_t vlan = 0;
+
+  bool contains(uint32_t ip) const { return (ip & mask) == network; }
+};
+
+struct NextHop {
+  uint32_t gateway = 0;  // 0: the destination is on the attached network itself
+  uint16_t interface = 0;
+  uint16_t vlan = 0;
+};
+
+struct InterfaceRuntime {
+  std::string name;
+  uint16_t port = 0;       // DPDK port id
+  uint16_t punt_port = 0;  // exception-path port id, or kNoPort
+  uint8_t mac[6] = {};
+  uint16_t mtu = 1500;
+};
+
+inline constexpr uint16_t kNoPort = 0xffff;
+
+struct ProxyArpRange {
+  uint32_t network = 0;
+  uint32_t mask = 0;
+  uint16_t interface = 0;
+};
+
+// Where each configured interface is in DPDK terms; built by the Dataplane when it sets up ports.
+struct PortBinding {
+  uint16_t port = 0;
+  uint16_t punt_port = kNoPort;
+  uint8_t mac[6] = {};
+};
+
+class Generation {
+ public:
+  // Builds the lookup tables; on failure returns nullptr and sets `error`.
+  static std::unique_ptr<Generation> build(const config::Tables& tables,
+                                           const std::vector<PortBinding>& ports,
+                                           std::string& error);
+  ~Generation();
+  Generation(const Generation&) = delete;
+  Generation& operator=(const Generation&) = delete;
+
+  uint64_t number() const { return number_; }
+  const std::vector<InterfaceRuntime>& interfaces() const { return interfaces_; }
+  const std::vector<AttachedNetwork>& networks() const { return networks_; }
+
+  // Interface index of a DPDK port (an interface port, not a punt port), or -1.
+  int interface_of_port(uint16_t port) const {
+    return port < port_to_interface_.size() ? port_to_interface_[port] : -1;
+  }
+  // True when the interface carries untagged traffic or the given VLAN.
+  bool has_vlan(uint16_t interface, uint16_t vlan) const;
+  // Traffic to these addresses is for the box: its own addresses and directed broadcasts.
+  bool is_local(uint32_t ip) const;
+  // The attached network on interface/VLAN that contains `ip`, if any.
+  const AttachedNetwork* network_for(uint16_t interface, uint16_t vlan, uint32_t ip) const;
+  // The first address of the box on interface/VLAN (source of ICMP errors), or 0.
+  uint32_t first_address(uint16_t interface, uint16_t vlan) const;
+  // True when `ip` is an address of the box on that interface/VLAN.
+  bool owns(uint16_t interface, uint16_t vlan, uint32_t ip) const;
+  bool proxies(uint16_t interface, uint32_t ip) const;
+
+  // Bulk route lookup: next-hop index per destination, or -1 for no route.
+  void route(const uint32_t* destinations, int32_t* next_hops, unsigned count) const;
+  int32_t route(uint32_t destination) const;
+  const NextHop& next_hop(int32_t index) const { return next_hops_[index]; }
+
+ private:
+  Generation() = default;
+
+  uint64_t number_ = 0;
+  std::vector<InterfaceRuntime> interfaces_;
+  std::vector<std::vector<uint16_t>> vlans_;  // per interface; 0 = untagged
+  std::vector<int> port_to_interface_;
+  std::vector<AttachedNetwork> networks_;
+  std::vector<uint32_t> local_;  // sorted
+  std::vector<ProxyArpRange> proxy_arp_;
+  std::vector<NextHop> next_hops_;
+  int32_t default_hop_ = -1;  // rte_lpm has no /0: the default route is the miss result
+  rte_lpm* lpm_ = nullptr;
+};
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,262 @@
+// The fast path: Ethernet, IPv4 checks, local delivery, routing, TTL, neighbour, transmit.
+#include "dataplane/pipeline.h"
+
+#include <cstring>
+
+#include "dataplane/checksum.h"
+#include "dataplane/headers.h"
+
+namespace bulwark::dataplane {
+namespace {
+
+constexpr uint8_t kBroadcastMac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+bool is_martian_source(uint32_t ip) {
+  uint8_t first = static_cast<uint8_t>(ip >> 24);
+  return first == 0 || first == 127 || first >= 224;
+}
+
+bool is_not_routable_destination(uint32_t ip) {
+  return (ip >> 28) == 0xe || ip == 0xffffffff || (ip >> 24) == 0 || (ip >> 24) == 127;
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx)
+    : res_(resources), counters_(counters), tx_(tx) {}
+
+void Pipeline::drop(rte_mbuf* m, DropReason reason) {
+  counters_.drop(reason);
+  if (drop_count_ == drops_.size()) flush_drops();
+  drops_[drop_count_++] = m;
+}
+
+void Pipeline::flush_drops() {
+  if (drop_count_) rte_pktmbuf_free_bulk(drops_.data(), drop_count_);
+  drop_count_ = 0;
+}
+
+void Pipeline::punt(const Generation& g, rte_mbuf* m, uint16_t interface) {
+  uint16_t port = g.interfaces()[interface].punt_port;
+  if (port == kNoPort) {
+    drop(m, DropReason::punt_unavailable);
+    return;
+  }
+  tx_.send(port, m, TxKind::kPunted);
+}
+
+void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port,
+                       uint64_t now) {
+  counters_.received.add(n);
+  counters_.stage(Stage::ethernet, n);
+  int in = g.interface_of_port(port);
+  if (in < 0) {
+    for (uint16_t i = 0; i < n; ++i) drop(pkts[i], DropReason::no_tables);
+    flush_drops();
+    return;
+  }
+  const auto iface = static_cast<uint16_t>(in);
+  const uint8_t* own_mac = g.interfaces()[iface].mac;
+
+  // Stage 1: Ethernet. IPv4 frames continue in `ip`, with their VLAN and L3 offset.
+  rte_mbuf* ip[kBurstSize];
+  uint16_t ip_vlan[kBurstSize];
+  uint16_t ip_offset[kBurstSize];
+  bool ip_broadcast[kBurstSize];
+  uint16_t ip_count = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    uint16_t len = rte_pktmbuf_data_len(m);
+    if (len < sizeof(EthernetHeader)) {
+      drop(m, DropReason::frame_truncated);
+      continue;
+    }
+    const auto* eth = rte_pktmbuf_mtod(m, const EthernetHeader*);
+    bool broadcast = std::memcmp(eth->dst, kBroadcastMac, 6) == 0;
+    if (!broadcast && std::memcmp(eth->dst, own_mac, 6) != 0) {
+      drop(m, (eth->dst[0] & 1) ? DropReason::l2_multicast : DropReason::l2_not_for_us);
+      continue;
+    }
+    uint16_t type = eth->ether_type.to_host();
+    uint16_t offset = sizeof(EthernetHeader);
+    uint16_t vlan = 0;
+    if (type == kEtherTypeVlan) {
+      if (len < sizeof(EthernetHeader) + sizeof(VlanTag)) {
+        drop(m, DropReason::frame_truncated);
+        continue;
+      }
+      const auto* tag = reinterpret_cast<const VlanTag*>(eth + 1);
+      vlan = tag->tci.to_host() & 0x0fff;
+      type = tag->ether_type.to_host();
+      offset += sizeof(VlanTag);
+      if (type == kEtherTypeVlan || type == kEtherTypeQinq) {
+        drop(m, DropReason::vlan_unsupported);
+        continue;
+      }
+    } else if (type == kEtherTypeQinq) {
+      drop(m, DropReason::vlan_unsupported);
+      continue;
+    }
+    if (type == kEtherTypeIpv6) {
+      drop(m, DropReason::ipv6);
+      continue;
+    }
+    if (type != kEtherTypeIpv4 && type != kEtherTypeArp) {
+      drop(m, DropReason::ethertype_unsupported);
+      continue;
+    }
+    if (!g.has_vlan(iface, vlan)) {
+      drop(m, DropReason::vlan_unknown);
+      continue;
+    }
+    if (type == kEtherTypeArp) {
+      counters_.stage(Stage::arp, 1);
+      handle_arp(g, m, iface, vlan, offset, now);
+      continue;
+    }
+    ip[ip_count] = m;
+    ip_vlan[ip_count] = vlan;
+    ip_offset[ip_count] = offset;
+    ip_broadcast[ip_count] = broadcast;
+    ++ip_count;
+  }
+
+  // Stage 2: IPv4 header checks; stage 3: local delivery. Survivors are compacted in place and
+  // stripped of their Ethernet header.
+  counters_.stage(Stage::ipv4, ip_count);
+  uint16_t fwd_count = 0;
+  uint32_t dst[kBurstSize];
+  for (uint16_t i = 0; i < ip_count; ++i) {
+    rte_mbuf* m = ip[i];
+    uint16_t offset = ip_offset[i];
+    uint32_t l3_len = rte_pktmbuf_pkt_len(m) - offset;
+    if (rte_pktmbuf_data_len(m) < offset + sizeof(Ipv4Header)) {
+      drop(m, DropReason::ipv4_truncated);
+      continue;
+    }
+    const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+    if (h->version() != 4) {
+      drop(m, DropReason::ipv4_bad_version);
+      continue;
+    }
+    unsigned ihl = h->header_length();
+    if (ihl < sizeof(Ipv4Header)) {
+      drop(m, DropReason::ipv4_bad_ihl);
+      continue;
+    }
+    if (rte_pktmbuf_data_len(m) < offset + ihl) {
+      drop(m, DropReason::ipv4_truncated);
+      continue;
+    }
+    unsigned total = h->total_length.to_host();
+    if (total < ihl || total > l3_len) {
+      drop(m, DropReason::ipv4_bad_length);
+      continue;
+    }
+    if (!ipv4_header_valid(*h)) {
+      drop(m, DropReason::ipv4_bad_checksum);
+      continue;
+    }
+    uint32_t src = h->src.to_host();
+    uint32_t d = h->dst.to_host();
+    if (is_martian_source(src)) {
+      drop(m, DropReason::ipv4_martian_source);
+      continue;
+    }
+    if (total < l3_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(l3_len - total));
+    counters_.stage(Stage::local, 1);
+    if (g.is_local(d)) {
+      punt(g, m, iface);
+      continue;
+    }
+    if (is_not_routable_destination(d) || ip_broadcast[i]) {
+      drop(m, DropReason::ipv4_not_routable);
+      continue;
+    }
+    // TTL: checked before routing so that the error quotes the packet as received.
+    if (h->ttl <= 1) {
+      send_icmp_error(g, m, offset, iface, ip_vlan[i], kIcmpTimeExceeded, 0, 0, now);
+      drop(m, DropReason::ttl_exceeded);
+      continue;
+    }
+    ip[fwd_count] = m;
+    ip_vlan[fwd_count] = ip_vlan[i];
+    ip_offset[fwd_count] = offset;
+    dst[fwd_count] = d;
+    ++fwd_count;
+  }
+
+  // Stage 4: route lookup for the whole burst.
+  counters_.stage(Stage::route, fwd_count);
+  int32_t hop[kBurstSize];
+  g.route(dst, hop, fwd_count);
+  for (uint16_t i = 0; i < fwd_count; ++i) {
+    rte_mbuf* m = ip[i];
+    if (hop[i] < 0) {
+      rte_pktmbuf_adj(m, ip_offset[i]);
+      send_icmp_error(g, m, 0, iface, ip_vlan[i], kIcmpUnreachable, 0, 0, now);
+      drop(m, DropReason::no_route);
+      continue;
+    }
+    const NextHop& nh = g.next_hop(hop[i]);
+    rte_pktmbuf_adj(m, ip_offset[i]);
+    auto* h = rte_pktmbuf_mtod(m, Ipv4Header*);
+    Egress out{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst[i]};
+    uint16_t mtu = g.interfaces()[nh.interface].mtu;
+    if (h->is_fragment()) counters_.event(Event::fragments_forwarded);
+    if (h->total_length.to_host() > mtu) {
+      if (h->dont_fragment()) {
+        send_icmp_error(g, m, 0, iface, ip_vlan[i], kIcmpUnreachable, 4, mtu, now);
+        drop(m, DropReason::mtu_exceeded);
+        continue;
+      }
+      ipv4_decrement_ttl(*h);
+      fragment_and_send(g, m, out, now);
+      continue;
+    }
+    ipv4_decrement_ttl(*h);
+    emit(g, m, out, TxKind::kForwarded, now);
+  }
+  flush_drops();
+}
+
+void Pipeline::emit(const Generation& g, rte_mbuf* m, const Egress& out, TxKind kind,
+                    uint64_t now) {
+  counters_.stage(Stage::neighbour, 1);
+  uint8_t mac[6];
+  if (res_.neighbours->lookup(out.next_hop_ip, now, mac)) {
+    write_l2_and_send(g, m, out.interface, out.vlan, mac, kind);
+  } else {
+    hold(g, m, out, kind, now);
+  }
+}
+
+void Pipeline::write_l2_and_send(const Generation& g, rte_mbuf* m, uint16_t interface,
+                                 uint16_t vlan, const uint8_t dst_mac[6], TxKind kind) {
+  counters_.stage(Stage::transmit, 1);
+  const InterfaceRuntime& out = g.interfaces()[interface];
+  uint16_t l2 = vlan ? sizeof(EthernetHeader) + sizeof(VlanTag) : sizeof(EthernetHeader);
+  auto* eth = reinterpret_cast<EthernetHeader*>(rte_pktmbuf_prepend(m, l2));
+  if (!eth) {  // no headroom: only possible for malformed chains; count and drop
+    if (kind == TxKind::kForwarded) {
+      drop(m, DropReason::tx_full);
+    } else {
+      counters_.event(Event::tx_generated_failed);
+      rte_pktmbuf_free(m);
+    }
+    return;
+  }
+  std::memcpy(eth->dst, dst_mac, 6);
+  std::memcpy(eth->src, out.mac, 6);
+  if (vlan) {
+    eth->ether_type = Be16::from_host(kEtherTypeVlan);
+    auto* tag = reinterpret_cast<VlanTag*>(eth + 1);
+    tag->tci = Be16::from_host(vlan);
+    tag->ether_type = Be16::from_host(kEtherTypeIpv4);
+  } else {
+    eth->ether_type = Be16::from_host(kEtherTypeIpv4);
+  }
+  tx_.send(out.port, m, kind);
+}
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,107 @@
+// The forwarding pipeline of one worker (theory of operation: docs/dataplane.md).
+//
+// `process` takes one burst of frames received on one interface port and sends each frame to
+// exactly one outcome: forwarded, punted, consumed or dropped with a named reason. The fast
+// path — Ethernet parsing, IPv4 checks, local-address test, bulk route lookup, TTL decrement,
+// neighbour lookup, rewrite, transmit — works stage by stage on the whole burst. ARP, ICMP
+// errors, fragmentation and unresolved neighbours leave it for separate [[gnu::noinline]] slow
+// paths. Nothing here allocates from the heap, locks (except the neighbour table's writer lock on
+// ARP learning) or logs.
+#pragma once
+
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <array>
+#include <cstdint>
+
+#include "dataplane/counters.h"
+#include "dataplane/generation.h"
+#include "dataplane/neighbour_table.h"
+#include "dataplane/transmitter.h"
+
+namespace bulwark::dataplane {
+
+inline constexpr uint16_t kBurstSize = 32;
+
+struct PipelineResources {
+  NeighbourTable* neighbours = nullptr;
+  rte_mempool* pool = nullptr;           // generated frames and fragment headers
+  rte_mempool* indirect_pool = nullptr;  // fragment payload references
+  uint64_t hz = 1;                       // clock ticks per second
+};
+
+class Pipeline {
+ public:
+  Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
+
+  // Processes `n` frames received on DPDK port `port` at clock time `now`.
+  void process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port, uint64_t now);
+  // Releases held packets whose next hop became known, repeats ARP requests, and gives up on
+  // next hops that stay silent. Call once per loop.
+  void service(const Generation& g, uint64_t now);
+  // Drops every held packet as unresolved (end of a replay, shutdown).
+  void drop_held();
+  bool has_held() const { return held_total_ != 0; }
+
+ private:
+  // A frame on its way out: the mbuf starts at the IPv4 header.
+  struct Egress {
+    uint16_t interface;
+    uint16_t vlan;
+    uint32_t next_hop_ip;
+  };
+
+  // Waiting for ARP.
+  struct Pending {
+    uint32_t ip = 0;  // 0 = free slot
+    uint16_t interface = 0;
+    uint16_t vlan = 0;
+    uint64_t last_request = 0;
+    uint8_t tries = 0;
+    uint8_t count = 0;
+    std::array<rte_mbuf*, 4> packets{};
+  };
+  static constexpr size_t kPendingSlots = 64;
+
+  void drop(rte_mbuf* m, DropReason reason);
+  void flush_drops();
+
+  [[gnu::noinline]] void handle_arp(const Generation& g, rte_mbuf* m, uint16_t interface,
+                                    uint16_t vlan, uint16_t l3_offset, uint64_t now);
+  [[gnu::noinline]] void send_arp_request(const Generation& g, uint16_t interface, uint16_t vlan,
+                                          uint32_t target);
+  // `offending`'s IPv4 header starts `ip_offset` bytes into the frame.
+  [[gnu::noinline]] void send_icmp_error(const Generation& g, const rte_mbuf* offending,
+                                         uint16_t ip_offset, uint16_t interface, uint16_t vlan,
+                                         uint8_t type, uint8_t code, uint16_t mtu, uint64_t now);
+  [[gnu::noinline]] void fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
+                                           uint64_t now);
+  [[gnu::noinline]] void hold(const Generation& g, rte_mbuf* m, const Egress& out, TxKind kind,
+                              uint64_t now);
+  // Routes and sends a frame the box made (mbuf starts at the IPv4 header).
+  void send_generated_ip(const Generation& g, rte_mbuf* m, uint64_t now);
+  // Resolves the next hop and transmits, or holds the frame until ARP answers.
+  void emit(const Generation& g, rte_mbuf* m, const Egress& out, TxKind kind, uint64_t now);
+  // Prepends the Ethernet header (with a tag on VLANs) and transmits.
+  void write_l2_and_send(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t vlan,
+                         const uint8_t dst_mac[6], TxKind kind);
+  void punt(const Generation& g, rte_mbuf* m, uint16_t interface);
+  bool icmp_allowed(uint64_t now);
+  void drop_pending(Pending& p, DropReason reason);
+
+  PipelineResources res_;
+  WorkerCounters& counters_;
+  Transmitter& tx_;
+
+  std::array<rte_mbuf*, kBurstSize * 2> drops_{};
+  uint16_t drop_count_ = 0;
+
+  std::array<Pending, kPendingSlots> pending_{};
+  uint32_t held_total_ = 0;
+
+  double icmp_tokens_ = 100;
+  uint64_t icmp_refill_ = 0;
+};
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,38 @@
+// Replay: the production pipeline on capture files.
+//
+// Every configured interface becomes a `net_pcap` port reading its input capture (if any) and
+// writing `OUT_DIR/NAME.pcap`; its exception path writes `OUT_DIR/NAME.punt.pcap`. One worker
+// runs on the calling thread. Frames of all inputs are processed in timestamp order (ties: the
+// interface listed first), consecutive frames of one input forming one burst of up to 32, and
+// the clock is the timestamp of the burst's first frame, so a replay is deterministic: the same
+// inputs give byte-identical outputs. Output frames are stamped with the clock at which they
+// were sent. When the inputs end, packets still waiting for ARP are dropped as unresolved.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/tables.h"
+#include "dataplane/counters.h"
+
+namespace bulwark::dataplane {
+
+struct ReplayInput {
+  std::string interface;
+  std::string file;
+};
+
+struct ReplayResult {
+  CounterSnapshot counters;
+  uint64_t in = 0;   // frames read
+  uint64_t out = 0;  // frames written to interface captures
+  std::vector<std::pair<std::string, uint64_t>> written;  // per output capture
+};
+
+// EAL must be initialised (see eal.h).
+std::optional<ReplayResult> replay(const config::Tables& tables,
+                                   const std::vector<ReplayInput>& inputs,
+                                   const std::string& out_dir, std::string& error);
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,336 @@
+// The pipeline's slow paths: ARP, ICMP errors, fragmentation, and the hold queue of packets
+// waiting for their next hop to answer ARP.
+#include <rte_ip_frag.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/checksum.h"
+#include "dataplane/headers.h"
+#include "dataplane/pipeline.h"
+
+namespace bulwark::dataplane {
+namespace {
+
+constexpr unsigned kArpTries = 3;
+constexpr size_t kIcmpErrorMax = 576;  // RFC 1812 4.3.2.3
+constexpr double kIcmpRate = 100;      // errors per second per worker
+constexpr double kIcmpBurst = 100;
+constexpr unsigned kMaxFragments = 64;
+
+bool is_icmp_error(uint8_t type) {
+  return type == kIcmpUnreachable || type == 4 || type == 5 || type == kIcmpTimeExceeded ||
+         type == kIcmpParameterProblem;
+}
+
+}  // namespace
+
+// --- ARP ---------------------------------------------------------------------------------
+
+void Pipeline::handle_arp(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t vlan,
+                          uint16_t l3_offset, uint64_t now) {
+  if (rte_pktmbuf_data_len(m) < l3_offset + sizeof(ArpPacket)) {
+    drop(m, DropReason::arp_malformed);
+    return;
+  }
+  auto* eth = rte_pktmbuf_mtod(m, EthernetHeader*);
+  auto* arp = rte_pktmbuf_mtod_offset(m, ArpPacket*, l3_offset);
+  uint16_t op = arp->operation.to_host();
+  if (arp->hardware_type.to_host() != 1 || arp->protocol_type.to_host() != kEtherTypeIpv4 ||
+      arp->hardware_length != 6 || arp->protocol_length != 4 ||
+      (op != kArpRequest && op != kArpReply)) {
+    drop(m, DropReason::arp_malformed);
+    return;
+  }
+  uint32_t sender = arp->sender_ip.to_host();
+  uint32_t target = arp->target_ip.to_host();
+  const uint8_t* own_mac = g.interfaces()[interface].mac;
+  bool for_us = g.owns(interface, vlan, target);
+  bool proxied = !for_us && op == kArpRequest && g.proxies(interface, target) &&
+                 !g.proxies(interface, sender);
+
+  // Learn the sender when it is on this link: from replies, and from requests that are for us
+  // or refresh an entry we have (RFC 826 merge).
+  if (sender != 0 && g.network_for(interface, vlan, sender) && !g.owns(interface, vlan, sender)) {
+    bool learn = op == kArpReply || for_us || res_.neighbours->contains(sender, now);
+    if (learn) {
+      res_.neighbours->learn(sender, arp->sender_mac, now);
+      counters_.event(Event::neighbours_learned);
+    }
+  }
+
+  // The kernel on the exception path sends its own ARP requests; give it the replies.
+  uint16_t punt_port = g.interfaces()[interface].punt_port;
+  if (op == kArpReply && punt_port != kNoPort && std::memcmp(eth->dst, own_mac, 6) == 0) {
+    if (rte_mbuf* copy = rte_pktmbuf_copy(m, res_.pool, 0, UINT32_MAX)) {
+      tx_.send(punt_port, copy, TxKind::kCopy);
+    }
+  }
+
+  if (op != kArpRequest || !(for_us || proxied)) {
+    counters_.consumed.add();
+    rte_pktmbuf_free(m);
+    return;
+  }
+
+  // Turn the request into the reply in place: the request is consumed, the reply generated.
+  counters_.consumed.add();
+  uint32_t pkt_len = rte_pktmbuf_pkt_len(m);
+  if (pkt_len > l3_offset + sizeof(ArpPacket)) {
+    rte_pktmbuf_trim(m, static_cast<uint16_t>(pkt_len - l3_offset - sizeof(ArpPacket)));
+  }
+  uint8_t requester_mac[6];
+  std::memcpy(requester_mac, arp->sender_mac, 6);
+  std::memcpy(eth->dst, requester_mac, 6);
+  std::memcpy(eth->src, own_mac, 6);
+  arp->operation = Be16::from_host(kArpReply);
+  std::memcpy(arp->target_mac, requester_mac, 6);
+  arp->target_ip = Be32::from_host(sender);
+  std::memcpy(arp->sender_mac, own_mac, 6);
+  arp->sender_ip = Be32::from_host(target);
+  counters_.event(Event::arp_replies_sent);
+  tx_.send(g.interfaces()[interface].port, m, TxKind::kGenerated);
+}
+
+void Pipeline::send_arp_request(const Generation& g, uint16_t interface, uint16_t vlan,
+                                uint32_t target) {
+  const AttachedNetwork* net = g.network_for(interface, vlan, target);
+  rte_mbuf* m = rte_pktmbuf_alloc(res_.pool);
+  if (!m) {
+    counters_.event(Event::tx_generated_failed);
+    return;
+  }
+  uint16_t l2 = vlan ? sizeof(EthernetHeader) + sizeof(VlanTag) : sizeof(EthernetHeader);
+  auto* eth = reinterpret_cast<EthernetHeader*>(rte_pktmbuf_append(m, l2 + sizeof(ArpPacket)));
+  if (!eth) {
+    rte_pktmbuf_free(m);
+    counters_.event(Event::tx_generated_failed);
+    return;
+  }
+  const uint8_t* own_mac = g.interfaces()[interface].mac;
+  std::memset(eth->dst, 0xff, 6);
+  std::memcpy(eth->src, own_mac, 6);
+  if (vlan) {
+    eth->ether_type = Be16::from_host(kEtherTypeVlan);
+    auto* tag = reinterpret_cast<VlanTag*>(eth + 1);
+    tag->tci = Be16::from_host(vlan);
+    tag->ether_type = Be16::from_host(kEtherTypeArp);
+  } else {
+    eth->ether_type = Be16::from_host(kEtherTypeArp);
+  }
+  auto* arp = rte_pktmbuf_mtod_offset(m, ArpPacket*, l2);
+  arp->hardware_type = Be16::from_host(1);
+  arp->protocol_type = Be16::from_host(kEtherTypeIpv4);
+  arp->hardware_length = 6;
+  arp->protocol_length = 4;
+  arp->operation = Be16::from_host(kArpRequest);
+  std::memcpy(arp->sender_mac, own_mac, 6);
+  arp->sender_ip = Be32::from_host(net ? net->address : g.first_address(interface, vlan));
+  std::memset(arp->target_mac, 0, 6);
+  arp->target_ip = Be32::from_host(target);
+  counters_.event(Event::arp_requests_sent);
+  tx_.send(g.interfaces()[interface].port, m, TxKind::kGenerated);
+}
+
+// --- ICMP errors -------------------------------------------------------------------------
+
+bool Pipeline::icmp_allowed(uint64_t now) {
+  if (now > icmp_refill_) {
+    icmp_tokens_ = std::min(kIcmpBurst, icmp_tokens_ + double(now - icmp_refill_) * kIcmpRate /
+                                                           double(res_.hz));
+  }
+  icmp_refill_ = now;
+  if (icmp_tokens_ < 1) {
+    counters_.event(Event::icmp_rate_limited);
+    return false;
+  }
+  icmp_tokens_ -= 1;
+  return true;
+}
+
+void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, uint16_t ip_offset,
+                               uint16_t interface, uint16_t vlan, uint8_t type, uint8_t code,
+                               uint16_t mtu, uint64_t now) {
+  const auto* orig = rte_pktmbuf_mtod_offset(offending, const Ipv4Header*, ip_offset);
+  uint32_t src = orig->src.to_host();
+  // RFC 1812 4.3.2.7: never about ICMP errors, non-first fragments, or from broadcasts.
+  if (orig->fragment_offset() != 0) return;
+  if (orig->protocol == 1 &&
+      orig->header_length() + sizeof(IcmpHeader) <= size_t{rte_pktmbuf_data_len(offending)} - ip_offset) {
+    const auto* icmp = reinterpret_cast<const IcmpHeader*>(
+        reinterpret_cast<const uint8_t*>(orig) + orig->header_length());
+    if (is_icmp_error(icmp->type)) return;
+  }
+  const AttachedNetwork* net = g.network_for(interface, vlan, src);
+  if (net && src == net->broadcast) return;
+  uint32_t from = g.first_address(interface, vlan);
+  if (from == 0 || !icmp_allowed(now)) return;
+
+  uint32_t quote = std::min<uint32_t>(orig->total_length.to_host(),
+                                      kIcmpErrorMax - sizeof(Ipv4Header) - sizeof(IcmpHeader));
+  quote = std::min<uint32_t>(quote, rte_pktmbuf_pkt_len(offending) - ip_offset);
+  rte_mbuf* m = rte_pktmbuf_alloc(res_.pool);
+  if (!m) {
+    counters_.event(Event::tx_generated_failed);
+    return;
+  }
+  uint16_t total = static_cast<uint16_t>(sizeof(Ipv4Header) + sizeof(IcmpHeader) + quote);
+  auto* ip = reinterpret_cast<Ipv4Header*>(rte_pktmbuf_append(m, total));
+  if (!ip) {
+    rte_pktmbuf_free(m);
+    counters_.event(Event::tx_generated_failed);
+    return;
+  }
+  ip->version_ihl = 0x45;
+  ip->tos = 0xc0;
+  ip->total_length = Be16::from_host(total);
+  ip->id = Be16{};
+  ip->fragment = Be16{};
+  ip->ttl = 64;
+  ip->protocol = 1;
+  ip->src = Be32::from_host(from);
+  ip->dst = Be32::from_host(src);
+  ipv4_set_checksum(*ip);
+  auto* icmp = reinterpret_cast<IcmpHeader*>(ip + 1);
+  icmp->type = type;
+  icmp->code = code;
+  icmp->checksum = Be16{};
+  icmp->rest_high = Be16{};
+  icmp->rest_low = Be16::from_host(mtu);
+  // rte_pktmbuf_read copies only when the data is not contiguous; otherwise it points into it.
+  if (const void* data = rte_pktmbuf_read(offending, ip_offset, quote, icmp + 1); data != icmp + 1) {
+    std::memcpy(icmp + 1, data, quote);
+  }
+  icmp->checksum = Be16::from_host(internet_checksum(icmp, sizeof(IcmpHeader) + quote));
+  counters_.event(Event::icmp_errors_sent);
+  send_generated_ip(g, m, now);
+}
+
+void Pipeline::send_generated_ip(const Generation& g, rte_mbuf* m, uint64_t now) {
+  const auto* ip = rte_pktmbuf_mtod(m, const Ipv4Header*);
+  uint32_t dst = ip->dst.to_host();
+  int32_t hop = g.route(dst);
+  if (hop < 0) {
+    counters_.event(Event::tx_generated_failed);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  const NextHop& nh = g.next_hop(hop);
+  emit(g, m, Egress{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst}, TxKind::kGenerated, now);
+}
+
+// --- Fragmentation -----------------------------------------------------------------------
+
+void Pipeline::fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
+                                 uint64_t now) {
+  rte_mbuf* fragments[kMaxFragments];
+  int n = rte_ipv4_fragment_packet(m, fragments, kMaxFragments, g.interfaces()[out.interface].mtu,
+                                   res_.pool, res_.indirect_pool);
+  if (n <= 0) {
+    drop(m, DropReason::fragmentation_failed);
+    return;
+  }
+  rte_pktmbuf_free(m);
+  counters_.event(Event::packets_fragmented);
+  for (int i = 0; i < n; ++i) {
+    ipv4_set_checksum(*rte_pktmbuf_mtod(fragments[i], Ipv4Header*));
+    emit(g, fragments[i], out, i == 0 ? TxKind::kForwarded : TxKind::kGenerated, now);
+  }
+}
+
+// --- Hold queue --------------------------------------------------------------------------
+
+void Pipeline::hold(const Generation& g, rte_mbuf* m, const Egress& out, TxKind kind,
+                    uint64_t now) {
+  set_tx_kind(m, kind);
+  Pending* slot = nullptr;
+  Pending* free_slot = nullptr;
+  for (auto& p : pending_) {
+    if (p.ip == out.next_hop_ip && p.interface == out.interface) {
+      slot = &p;
+      break;
+    }
+    if (p.ip == 0 && !free_slot) free_slot = &p;
+  }
+  if (!slot) {
+    if (!free_slot) {
+      if (kind == TxKind::kForwarded) {
+        drop(m, DropReason::neighbour_hold_full);
+      } else {
+        counters_.event(Event::tx_generated_failed);
+        rte_pktmbuf_free(m);
+      }
+      return;
+    }
+    slot = free_slot;
+    slot->ip = out.next_hop_ip;
+    slot->interface = out.interface;
+    slot->vlan = out.vlan;
+    slot->tries = 1;
+    slot->last_request = now;
+    slot->count = 0;
+    send_arp_request(g, out.interface, out.vlan, out.next_hop_ip);
+  }
+  if (slot->count == slot->packets.size()) {
+    if (kind == TxKind::kForwarded) {
+      drop(m, DropReason::neighbour_hold_full);
+    } else {
+      counters_.event(Event::tx_generated_failed);
+      rte_pktmbuf_free(m);
+    }
+    return;
+  }
+  slot->packets[slot->count++] = m;
+  ++held_total_;
+}
+
+void Pipeline::drop_pending(Pending& p, DropReason reason) {
+  for (uint8_t i = 0; i < p.count; ++i) {
+    rte_mbuf* m = p.packets[i];
+    if (tx_kind(m) == TxKind::kForwarded) {
+      drop(m, reason);
+    } else {
+      counters_.event(Event::tx_generated_failed);
+      rte_pktmbuf_free(m);
+    }
+  }
+  held_total_ -= p.count;
+  p = Pending{};
+}
+
+void Pipeline::service(const Generation& g, uint64_t now) {
+  if (held_total_ == 0) {
+    // Slots without packets cannot exist: a slot is created for a packet.
+    return;
+  }
+  for (auto& p : pending_) {
+    if (p.ip == 0) continue;
+    uint8_t mac[6];
+    if (res_.neighbours->lookup(p.ip, now, mac)) {
+      for (uint8_t i = 0; i < p.count; ++i) {
+        write_l2_and_send(g, p.packets[i], p.interface, p.vlan, mac, tx_kind(p.packets[i]));
+      }
+      held_total_ -= p.count;
+      p = Pending{};
+      continue;
+    }
+    if (now - p.last_request < res_.hz) continue;
+    if (p.tries < kArpTries) {
+      ++p.tries;
+      p.last_request = now;
+      send_arp_request(g, p.interface, p.vlan, p.ip);
+    } else {
+      drop_pending(p, DropReason::neighbour_unresolved);
+    }
+  }
+  flush_drops();
+}
+
+void Pipeline::drop_held() {
+  for (auto& p : pending_) {
+    if (p.ip != 0) drop_pending(p, DropReason::neighbour_unresolved);
+  }
+  flush_drops();
+}
+
+}  // namespace bulwark::dataplane
