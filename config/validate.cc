@@ -62,7 +62,7 @@ void validate_network(ValidationContext& ctx) {
   Diagnostics& d = ctx.diag;
   static const std::regex kPci("^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\\.[0-7]$");
   static const std::regex kVdev(
-      "^net_(pcap|af_packet|tap|null|memif|ring|virtio_user|af_xdp)[0-9]+(,[^,=\\s]+=[^,\\s]*)*$");
+      "^net_(pcap|af_packet|tap|null|memif|ring|virtio_user|af_xdp)[A-Za-z0-9_]*(,[^,=\\s]+=[^,\\s]*)*$");
 
   bool has_internal = false, has_external = false;
   std::map<std::string, const Interface*> ports;

@@ -8,10 +8,12 @@
 #include "config/config.h"
 #include "config/dump.h"
 #include "tools/commands.h"
-#include "tools/json.h"
+#include "config/json.h"
 
 namespace bulwark::tools {
 namespace {
+
+using config::json_string;
 
 namespace po = boost::program_options;
 using config::Diagnostic;

@@ -11,7 +11,7 @@
 #include "dataplane/eal.h"
 #include "dataplane/replay.h"
 #include "tools/commands.h"
-#include "tools/counters_json.h"
+#include "dataplane/counters_json.h"
 
 namespace bulwark::tools {
 namespace {
@@ -99,9 +99,9 @@ int run_replay(const std::vector<std::string>& args) {
     return 1;
   }
   if (vm.count("json")) {
-    std::cout << replay_json(*result) << "\n";
+    std::cout << dataplane::replay_json(*result) << "\n";
   } else {
-    std::cout << replay_text(*result);
+    std::cout << dataplane::replay_text(*result);
   }
   return 0;
 }

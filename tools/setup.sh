@@ -11,8 +11,8 @@ PACKAGES=(
   # libraries (design card)
   libdpdk-dev dpdk libssl-dev libyaml-cpp-dev libfmt-dev libboost-program-options-dev
   catch2 libpcap-dev
-  # tests: JSON Schema check of the examples
-  python3-yaml python3-jsonschema
+  # tests: JSON Schema check of the examples, golden captures (scapy), network namespaces
+  python3-yaml python3-jsonschema python3-scapy iproute2 ethtool iputils-ping
 )
 
 missing=()

@@ -14,14 +14,16 @@ and expect.json (the counters `bulwark replay --json` must print). `run` replays
 compares the outputs frame by frame with a field-level diff, checks every IPv4/ICMP/TCP/UDP
 checksum of the output, compares the counters, and checks that both runs wrote identical captures.
 
-The second half of this file is the library gen.py uses: `Case` records input frames with their
+The first half of this file is the library gen.py uses: `Case` records input frames with their
 expected outcome and the frames the box must send, and the builders (`routed`, `arp_reply`,
 `arp_request`, `icmp_error`, `fragments`) compute the expected frames from the input bytes
-directly, with struct and a checksum of their own, independently of the dataplane's code.
+directly, with struct and a checksum of their own, independently of the dataplane's code. The
+second half compares captures (aligned with difflib, then scapy field by field) and runs cases.
 
 Run with Debian's /usr/bin/python3 (python3-scapy 2.5, python3-yaml).
 """
 import argparse
+import difflib
 import glob
 import json
 import logging
@@ -34,16 +36,13 @@ import sys
 import tempfile
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
-from scapy.all import (ARP, ICMP, IP, TCP, UDP, Dot1Q, Ether, IPv6, Padding, Raw,  # noqa: E402
-                       conf)
-from scapy.layers.inet import IPerror  # noqa: E402
+from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw, conf  # noqa: E402
 import yaml  # noqa: E402
 
 conf.verb = 0
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CASES_DIR = os.path.join(REPO, "test", "pkt")
-COUNTER_KEYS = ("in", "out", "forwarded", "generated", "punted", "consumed")
 DROP_REASONS = (
     "frame_truncated", "l2_not_for_us", "l2_multicast", "vlan_unknown", "vlan_unsupported", "ipv6",
     "ethertype_unsupported", "arp_malformed", "ipv4_truncated", "ipv4_bad_version", "ipv4_bad_ihl",
@@ -466,21 +465,42 @@ def summary(frame):
         return frame[:32].hex()
 
 
-def compare_frames(label, expected, actual):
-    """Problems (list of lines) between two lists of frame bytes."""
+def compare_frames(label, expected, actual, names=("expected", "actual")):
+    """Problems (list of lines) between two lists of frame bytes. The lists are aligned first
+    (difflib), so that one missing or extra frame is reported as such rather than as a shift of
+    every later frame; frames that take each other's place get a field-level diff."""
+    exp_n, act_n = names
     problems = []
-    for i in range(max(len(expected), len(actual))):
-        if i >= len(actual):
-            problems.append(f"{label} frame {i}: missing, expected {summary(expected[i])}")
-        elif i >= len(expected):
-            problems.append(f"{label} frame {i}: extra frame {summary(actual[i])}")
-        elif expected[i] != actual[i]:
-            problems.append(f"{label} frame {i}: differs")
-            problems.append(f"      expected: {summary(expected[i])}")
-            problems.append(f"      actual:   {summary(actual[i])}")
-            problems.extend(field_diff(expected[i], actual[i]))
+    ops = difflib.SequenceMatcher(None, expected, actual, autojunk=False).get_opcodes()
+    for tag, e0, e1, a0, a1 in ops:
+        if tag == "equal":
+            continue
+        pairs = min(e1 - e0, a1 - a0) if tag == "replace" else 0
+        for k in range(pairs):
+            x, y = expected[e0 + k], actual[a0 + k]
+            where = f"frame {e0 + k}" if e0 + k == a0 + k else \
+                f"{exp_n} frame {e0 + k} / {act_n} frame {a0 + k}"
+            problems.append(f"{label} {where}: differs")
+            problems.append(f"      {exp_n + ':':9} {summary(x)}")
+            problems.append(f"      {act_n + ':':9} {summary(y)}")
+            problems.extend(field_diff(x, y))
+        for k in range(e0 + pairs, e1):
+            hint = ""
+            if expected[k] in actual and expected.count(expected[k]) <= actual.count(expected[k]):
+                hint = f" (it is {act_n} frame {actual.index(expected[k])}: order differs)"
+            problems.append(f"{label} {exp_n} frame {k}: missing from {act_n}{hint}: "
+                            f"{summary(expected[k])}")
+        for k in range(a0 + pairs, a1):
+            hint = ""
+            if actual[k] in expected:
+                n = expected.index(actual[k])
+                hint = f" (one copy too many of {exp_n} frame {n})" \
+                    if actual.count(actual[k]) > expected.count(actual[k]) \
+                    else f" (it is {exp_n} frame {n}: order differs)"
+            problems.append(f"{label} {act_n} frame {k}: not in {exp_n}{hint}: "
+                            f"{summary(actual[k])}")
     if len(expected) != len(actual):
-        problems.append(f"{label}: expected {len(expected)} frames, got {len(actual)}")
+        problems.append(f"{label}: {len(expected)} frames {exp_n}, {len(actual)} {act_n}")
     return problems
 
 
@@ -553,14 +573,18 @@ def case_inputs(case_dir, names):
 
 def replay(bulwark, case_dir, names, out_dir):
     cmd = [bulwark, "replay", "--config", os.path.join(case_dir, "config.yaml")]
-    for name, path in case_inputs(case_dir, names).items():
-        cmd += ["--in", f"{name}={path}"]
+    ins = case_inputs(case_dir, names)
+    for name in names:  # in the order of the configuration
+        if name in ins:
+            cmd += ["--in", f"{name}={ins[name]}"]
     cmd += ["--out-dir", out_dir, "--json"]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=REPLAY_TIMEOUT,
                              check=False)
     except subprocess.TimeoutExpired:
         return None, [f"replay timed out after {REPLAY_TIMEOUT}s: {' '.join(cmd)}"]
+    except OSError as e:
+        return None, [f"cannot run {bulwark}: {e}"]
     if res.returncode != 0:
         return None, [f"replay exited with {res.returncode}: {' '.join(cmd)}",
                       "stdout:", res.stdout.rstrip(), "stderr:", res.stderr.rstrip()]
@@ -572,6 +596,9 @@ def replay(bulwark, case_dir, names, out_dir):
 
 def compare_outputs(case_dir, names, out_dir):
     problems = []
+    known = {f"{n}{suffix}" for n in names for suffix in (".pcap", ".punt.pcap")}
+    for f in sorted(set(_capture_files(out_dir)) - known):
+        problems.append(f"{f}: written by the replay, but there is no such interface")
     for name in names:
         for suffix, what in ((".pcap", "transmitted"), (".punt.pcap", "punted")):
             exp_path = os.path.join(case_dir, f"expect-{name}{suffix}")
@@ -648,8 +675,8 @@ def compare_runs(first, second, mode):
                             "replay clock?)")
         else:
             problems.append(f"determinism: {f} holds different frames in two runs")
-            problems += compare_frames(f"  second run {f}", [x for _, x in fa_frames],
-                                       [x for _, x in fb_frames])
+            problems += compare_frames(f"  {f}", [x for _, x in fa_frames],
+                                       [x for _, x in fb_frames], names=("run 1", "run 2"))
     return problems
 
 
@@ -708,8 +735,19 @@ def cmd_regen(args):
 
 def cmd_selfcheck(args):
     """Without the replay: gen.py reproduces the stored files byte for byte, the expected frames
-    carry correct checksums, and expect.json agrees with the expected captures."""
+    carry correct checksums, expect.json agrees with the expected captures, and every case is
+    registered in test/pkt/meson.build."""
     status = 0
+    if not args.case_dirs:
+        with open(os.path.join(CASES_DIR, "meson.build"), encoding="utf-8") as f:
+            registered = set(re.findall(r"'(\d{3}_[A-Za-z0-9_]+)'", f.read()))
+        cases = {os.path.basename(d) for d in all_cases()}
+        for name in sorted(cases - registered):
+            print(f"FAIL selfcheck: {name} is not listed in test/pkt/meson.build")
+            status = 1
+        for name in sorted(registered - cases):
+            print(f"FAIL selfcheck: test/pkt/meson.build lists {name}, which has no gen.py")
+            status = 1
     for case_dir in args.case_dirs or all_cases():
         problems = []
         names = [i.name for i in load_config(os.path.join(case_dir, "config.yaml"))]
@@ -747,7 +785,8 @@ def cmd_selfcheck(args):
         if os.path.exists(jp):
             with open(jp, encoding="utf-8") as f:
                 exp = json.load(f)
-            in_total = sum(len(read_pcap(p)) for p in glob.glob(os.path.join(case_dir, "in-*.pcap")))
+            in_total = sum(len(read_pcap(p))
+                           for p in glob.glob(os.path.join(case_dir, "in-*.pcap")))
             if exp.get("in") != in_total:
                 problems.append(f"expect.json in={exp.get('in')} but inputs hold {in_total}")
             if exp.get("out") != out_total:

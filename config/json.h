@@ -1,12 +1,12 @@
-// Minimal JSON text helpers for the CLI's --json output: string escaping and a key/value writer.
+// JSON text helpers for machine-readable output (CLI --json, status replies): string escaping.
 #pragma once
 
 #include <string>
 #include <string_view>
 
-namespace bulwark::tools {
+namespace bulwark::config {
 
 // `text` as a JSON string literal, quotes included.
 std::string json_string(std::string_view text);
 
-}  // namespace bulwark::tools
+}  // namespace bulwark::config

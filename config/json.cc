@@ -1,8 +1,8 @@
-#include "tools/json.h"
+#include "config/json.h"
 
 #include <fmt/format.h>
 
-namespace bulwark::tools {
+namespace bulwark::config {
 
 std::string json_string(std::string_view text) {
   std::string out = "\"";
@@ -24,4 +24,4 @@ std::string json_string(std::string_view text) {
   return out + "\"";
 }
 
-}  // namespace bulwark::tools
+}  // namespace bulwark::config

@@ -1,0 +1,315 @@
+#include "config/control_protocol.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace bulwark::config {
+namespace {
+
+constexpr size_t kHeaderSize = 12;
+
+class Writer {
+ public:
+  void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u16(uint16_t v) { raw(&v, 2); }
+  void u32(uint32_t v) { raw(&v, 4); }
+  void u64(uint64_t v) { raw(&v, 8); }
+  void str(const std::string& s) {
+    u32(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void prefix(const Ipv4Prefix& p) {
+    u32(p.address.value);
+    u8(p.length);
+  }
+  void source(const SourceRef& s) {
+    str(s.position);
+    str(s.path);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  void raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view data) : data_(data) {}
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && pos_ == data_.size(); }
+
+  uint8_t u8() { return static_cast<uint8_t>(take(1)[0]); }
+  uint16_t u16() { return get<uint16_t>(); }
+  uint32_t u32() { return get<uint32_t>(); }
+  uint64_t u64() { return get<uint64_t>(); }
+  std::string str() {
+    uint32_t n = u32();
+    if (n > data_.size() - std::min(pos_, data_.size())) {
+      ok_ = false;
+      return {};
+    }
+    return std::string(take(n));
+  }
+  Ipv4Prefix prefix() {
+    Ipv4Prefix p;
+    p.address.value = u32();
+    p.length = u8();
+    if (p.length > 32) ok_ = false;
+    return p;
+  }
+  SourceRef source() {
+    SourceRef s;
+    s.position = str();
+    s.path = str();
+    return s;
+  }
+  // A count of elements of at least `min_size` bytes each that can still fit in the data.
+  uint32_t count(size_t min_size) {
+    uint32_t n = u32();
+    if (!ok_ || n > (data_.size() - pos_) / std::max<size_t>(min_size, 1)) {
+      ok_ = false;
+      return 0;
+    }
+    return n;
+  }
+
+ private:
+  template <class T>
+  T get() {
+    T v{};
+    std::string_view b = take(sizeof(T));
+    if (ok_) std::memcpy(&v, b.data(), sizeof(T));
+    return v;
+  }
+  std::string_view take(size_t n) {
+    static const char zeros[8] = {};
+    if (!ok_ || n > data_.size() - pos_) {
+      ok_ = false;
+      return std::string_view(zeros, std::min<size_t>(n, sizeof zeros));
+    }
+    std::string_view b = data_.substr(pos_, n);
+    pos_ += n;
+    return b;
+  }
+
+  std::string_view data_;
+  size_t pos_ = 0;
+  bool ok_ = true;
+};
+
+}  // namespace
+
+std::string encode_message(const Message& m) {
+  Writer w;
+  w.u32(kControlMagic);
+  w.u16(kControlVersion);
+  w.u16(static_cast<uint16_t>(m.type));
+  w.u32(static_cast<uint32_t>(m.payload.size()));
+  return w.take() + m.payload;
+}
+
+std::optional<Message> MessageReader::next() {
+  if (!error_.empty() || buffer_.size() < kHeaderSize) return std::nullopt;
+  Reader r(std::string_view(buffer_).substr(0, kHeaderSize));
+  uint32_t magic = r.u32();
+  uint16_t version = r.u16();
+  uint16_t type = r.u16();
+  uint32_t length = r.u32();
+  if (magic != kControlMagic) {
+    error_ = "not a Bulwark control message (bad magic)";
+    return std::nullopt;
+  }
+  if (version != kControlVersion) {
+    error_ = fmt::format("control protocol version {} is not supported (this side speaks {})",
+                         version, kControlVersion);
+    return std::nullopt;
+  }
+  if (length > kMaxControlPayload) {
+    error_ = fmt::format("message of {} bytes exceeds the limit", length);
+    return std::nullopt;
+  }
+  if (buffer_.size() < kHeaderSize + length) return std::nullopt;
+  Message m{static_cast<MessageType>(type), buffer_.substr(kHeaderSize, length)};
+  buffer_.erase(0, kHeaderSize + length);
+  return m;
+}
+
+std::string encode_dataplane_tables(const Tables& t) {
+  Writer w;
+  w.u64(t.generation);
+  const DataplaneSection& d = t.dataplane;
+  w.u32(d.main_lcore);
+  w.u32(static_cast<uint32_t>(d.worker_lcores.size()));
+  for (uint32_t l : d.worker_lcores) w.u32(l);
+  w.u32(d.memory_mb);
+  w.u8(d.hugepages);
+  w.u32(d.mbufs);
+  w.str(d.file_prefix);
+  w.str(d.exception_namespace);
+  w.u32(d.arp_max_entries);
+  w.u32(d.arp_timeout);
+
+  w.u32(static_cast<uint32_t>(t.interfaces.size()));
+  for (const auto& i : t.interfaces) {
+    w.str(i.name);
+    w.u8(static_cast<uint8_t>(i.role));
+    w.str(i.port);
+    w.u8(i.mac.has_value());
+    for (int b = 0; b < 6; ++b) w.u8(i.mac ? i.mac->bytes[b] : 0);
+    w.u16(i.mtu);
+    w.u32(static_cast<uint32_t>(i.addresses.size()));
+    for (const auto& a : i.addresses) {
+      w.prefix(a.prefix);
+      w.u16(a.vlan);
+    }
+  }
+  w.u8(t.extern_address.has_value());
+  w.u32(t.extern_address ? t.extern_address->value : 0);
+  w.u32(static_cast<uint32_t>(t.routes.size()));
+  for (const auto& r : t.routes) {
+    w.prefix(r.network);
+    w.u32(r.gateway.value);
+    w.u16(r.interface);
+    w.u16(r.vlan);
+    w.u8(static_cast<uint8_t>(r.kind));
+    w.source(r.source);
+  }
+  w.u32(static_cast<uint32_t>(t.proxy_arp.size()));
+  for (const auto& p : t.proxy_arp) {
+    w.prefix(p.range);
+    w.u16(p.interface);
+    w.u8(static_cast<uint8_t>(p.reason));
+    w.source(p.source);
+  }
+  return w.take();
+}
+
+std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string& error) {
+  Reader r(data);
+  Tables t;
+  t.generation = r.u64();
+  DataplaneSection& d = t.dataplane;
+  d.main_lcore = r.u32();
+  d.worker_lcores.resize(r.count(4));
+  for (auto& l : d.worker_lcores) l = r.u32();
+  d.memory_mb = r.u32();
+  d.hugepages = r.u8() != 0;
+  d.mbufs = r.u32();
+  d.file_prefix = r.str();
+  d.exception_namespace = r.str();
+  d.arp_max_entries = r.u32();
+  d.arp_timeout = r.u32();
+
+  uint32_t interfaces = r.count(20);
+  for (uint32_t n = 0; n < interfaces && r.ok(); ++n) {
+    InterfaceEntry i;
+    i.index = static_cast<uint16_t>(n);
+    i.name = r.str();
+    uint8_t role = r.u8();
+    if (role > static_cast<uint8_t>(Role::kDmz)) {
+      error = "interface role out of range";
+      return std::nullopt;
+    }
+    i.role = static_cast<Role>(role);
+    i.port = r.str();
+    bool has_mac = r.u8() != 0;
+    MacAddress mac;
+    for (auto& b : mac.bytes) b = r.u8();
+    if (has_mac) i.mac = mac;
+    i.mtu = r.u16();
+    uint32_t addresses = r.count(7);
+    for (uint32_t a = 0; a < addresses && r.ok(); ++a) {
+      IfAddressEntry e;
+      e.prefix = r.prefix();
+      e.vlan = r.u16();
+      if (e.vlan > 4094) {
+        error = "VLAN ID out of range";
+        return std::nullopt;
+      }
+      i.addresses.push_back(e);
+    }
+    t.interfaces.push_back(std::move(i));
+  }
+  bool has_extern = r.u8() != 0;
+  uint32_t extern_address = r.u32();
+  if (has_extern) t.extern_address = Ipv4Address{extern_address};
+  uint32_t routes = r.count(22);
+  for (uint32_t n = 0; n < routes && r.ok(); ++n) {
+    RouteEntry e;
+    e.network = r.prefix();
+    e.gateway.value = r.u32();
+    e.interface = r.u16();
+    e.vlan = r.u16();
+    uint8_t kind = r.u8();
+    e.source = r.source();
+    if (kind > static_cast<uint8_t>(RouteKind::kDefault) || e.interface >= t.interfaces.size()) {
+      error = "route refers to an unknown interface or kind";
+      return std::nullopt;
+    }
+    e.kind = static_cast<RouteKind>(kind);
+    t.routes.push_back(std::move(e));
+  }
+  uint32_t proxies = r.count(16);
+  for (uint32_t n = 0; n < proxies && r.ok(); ++n) {
+    ProxyArpEntry e;
+    e.range = r.prefix();
+    e.interface = r.u16();
+    uint8_t reason = r.u8();
+    e.source = r.source();
+    if (reason > static_cast<uint8_t>(ProxyArpReason::kVpnVirtualIp) ||
+        e.interface >= t.interfaces.size()) {
+      error = "proxy-ARP entry refers to an unknown interface or reason";
+      return std::nullopt;
+    }
+    e.reason = static_cast<ProxyArpReason>(reason);
+    t.proxy_arp.push_back(std::move(e));
+  }
+  if (!r.done()) {
+    error = "truncated or oversized table message";
+    return std::nullopt;
+  }
+  return t;
+}
+
+std::string exception_tap_name(const std::string& interface) {
+  return ("bw-" + interface).substr(0, 15);
+}
+
+bool send_message(int fd, const Message& m) {
+  std::string bytes = encode_message(m);
+  size_t sent = 0;
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+std::optional<Message> receive_message(int fd, std::string& error) {
+  MessageReader reader;
+  char buffer[65536];
+  while (true) {
+    if (auto m = reader.next()) return m;
+    if (!reader.error().empty()) {
+      error = reader.error();
+      return std::nullopt;
+    }
+    ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n == 0 ? "connection closed" : std::strerror(errno);
+      return std::nullopt;
+    }
+    reader.feed(std::string_view(buffer, static_cast<size_t>(n)));
+  }
+}
+
+}  // namespace bulwark::config

@@ -1,0 +1,74 @@
+// The control socket protocol between bulwark-control (and the CLI) and bulwark-dataplane.
+//
+// A Unix stream socket carries length-prefixed messages:
+//   magic "BWCP" (u32) | version (u16) | type (u16) | payload length (u32) | payload
+// all little-endian (both ends run on the same host). A peer speaking another version gets an
+// kError reply and is disconnected. Requests and replies alternate; every request gets exactly one
+// reply. Payloads are the binary encoding below (kApply) or JSON text (status replies).
+//
+// The encoding of the dataplane's tables is versioned with the protocol: both processes are
+// built from the same tree, and a version bump is required whenever an encoded type changes.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/tables.h"
+
+namespace bulwark::config {
+
+inline constexpr uint32_t kControlMagic = 0x50435742;  // "BWCP"
+inline constexpr uint16_t kControlVersion = 1;
+inline constexpr uint32_t kMaxControlPayload = 64u << 20;
+
+enum class MessageType : uint16_t {
+  kApply = 1,          // request: encoded tables; reply kApplied or kError
+  kApplied = 2,        // reply: text "generation N"
+  kGetStatus = 3,      // request: "json" or "text"; reply kStatus (generation, ports, counters)
+  kStatus = 4,
+  kGetNeighbours = 5,  // request: "json" or "text"; reply kNeighbours
+  kNeighbours = 6,
+  kShutdown = 7,       // request: empty; reply kApplied ("bye") before the dataplane exits
+  kError = 8,          // reply: text
+  kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
+                       // or kError with every diagnostic
+};
+
+struct Message {
+  MessageType type = MessageType::kError;
+  std::string payload;
+};
+
+// Wire form of a message.
+std::string encode_message(const Message& m);
+
+// Incremental decoding: feed bytes, take complete messages. A malformed stream (bad magic,
+// version, or oversized length) sets `error` and stops.
+class MessageReader {
+ public:
+  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  std::optional<Message> next();
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string buffer_;
+  std::string error_;
+};
+
+// The part of the tables the dataplane uses, encoded for kApply. Decoding checks every length
+// and index and returns nullopt (with `error`) for anything truncated or inconsistent.
+std::string encode_dataplane_tables(const Tables& tables);
+std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string& error);
+
+// The exception-path tap interface of a configured interface: "bw-" + its name, at most 15
+// bytes (the kernel's limit). The dataplane creates it; the control plane configures it.
+std::string exception_tap_name(const std::string& interface);
+
+// Blocking helpers over a connected socket; false on error or EOF. `receive_message` reads one
+// reply and is meant for the strict request/reply exchange of clients.
+bool send_message(int fd, const Message& m);
+std::optional<Message> receive_message(int fd, std::string& error);
+
+}  // namespace bulwark::config

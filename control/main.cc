@@ -1,0 +1,68 @@
+// bulwark-control: the control-plane daemon (see control_daemon.h).
+#include <csignal>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "control/control_daemon.h"
+
+namespace {
+
+bulwark::control::ControlDaemon* g_daemon = nullptr;
+
+void on_signal(int signal) {
+  if (!g_daemon) return;
+  if (signal == SIGHUP) {
+    g_daemon->request_reload();
+  } else {
+    g_daemon->stop();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace po = boost::program_options;
+  po::options_description options(
+      "usage: bulwark-control [OPTIONS] [CONFIG…]\n\n"
+      "Compiles the configuration and pushes it to bulwark-dataplane; SIGHUP or `bulwark reload`\n"
+      "re-reads it. A configuration with errors is reported and not applied: the dataplane keeps\n"
+      "its running generation. Without CONFIG the built-in default is used.\n\noptions");
+  options.add_options()
+      ("help,h", "show this help")
+      ("dataplane-socket", po::value<std::string>()->default_value("/run/bulwark/dataplane.sock"),
+       "the dataplane's control socket")
+      ("socket", po::value<std::string>()->default_value("/run/bulwark/control.sock"),
+       "this daemon's socket (bulwark reload)")
+      ("no-exception-path", "do not configure the exception-path tap interfaces")
+      ("wait", po::value<int>()->default_value(30), "seconds to wait for the dataplane")
+      ("config", po::value<std::vector<std::string>>()->composing(), "configuration file");
+  po::positional_options_description positional;
+  positional.add("config", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "bulwark-control: {}\n\n", e.what());
+    std::cerr << options << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  bulwark::control::ControlOptions opts;
+  if (vm.count("config")) opts.config_files = vm["config"].as<std::vector<std::string>>();
+  opts.dataplane_socket = vm["dataplane-socket"].as<std::string>();
+  opts.control_socket = vm["socket"].as<std::string>();
+  opts.exception_path = !vm.count("no-exception-path");
+  opts.connect_timeout_seconds = vm["wait"].as<int>();
+  bulwark::control::ControlDaemon daemon(opts);
+  g_daemon = &daemon;
+  std::signal(SIGHUP, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+  return daemon.run();
+}

@@ -1,0 +1,110 @@
+// `bulwark status`, `bulwark arp` and `bulwark reload`: talk to the running daemons.
+#include <iostream>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "config/control_protocol.h"
+#include "control/dataplane_client.h"
+#include "tools/commands.h"
+
+namespace bulwark::tools {
+namespace {
+
+namespace po = boost::program_options;
+using config::Message;
+using config::MessageType;
+
+// Parses the common options; returns -1 to continue, or an exit status.
+int parse(const std::vector<std::string>& args, const std::string& usage, const std::string& socket_default,
+          po::variables_map& vm, bool with_json) {
+  po::options_description options(usage + "\n\noptions");
+  options.add_options()("help,h", "show this help")(
+      "socket", po::value<std::string>()->default_value(socket_default), "daemon socket");
+  if (with_json) options.add_options()("json", "print JSON");
+  try {
+    po::store(po::command_line_parser(args).options(options).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "bulwark: {}\n\n", e.what());
+    std::cerr << options << "\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  return -1;
+}
+
+int ask(const std::string& socket, MessageType type, MessageType expected, std::string& payload,
+        const std::string& request_payload = {}) {
+  std::string error;
+  auto reply = control::request(socket, {type, request_payload}, error);
+  if (!reply) {
+    fmt::print(stderr, "bulwark: {}\n", error);
+    return 1;
+  }
+  payload = reply->payload;
+  if (reply->type != expected) {
+    fmt::print(stderr, "{}", payload.empty() || payload.back() == '\n' ? payload : payload + "\n");
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_status(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (int rc = parse(args,
+                     "usage: bulwark status [--json] [--socket PATH]\n\n"
+                     "Shows the running dataplane's generation, per-port counters, the outcome of "
+                     "every received\nframe with a named reason for each drop, and per-stage counts.",
+                     "/run/bulwark/dataplane.sock", vm, true);
+      rc >= 0) {
+    return rc;
+  }
+  std::string payload;
+  if (int rc = ask(vm["socket"].as<std::string>(), MessageType::kGetStatus, MessageType::kStatus, payload,
+                   vm.count("json") ? "json" : "text")) {
+    return rc;
+  }
+  std::cout << payload << (vm.count("json") ? "\n" : "");
+  return 0;
+}
+
+int run_arp(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (int rc = parse(args, "usage: bulwark arp [--json] [--socket PATH]\n\nLists the dataplane's neighbour (ARP) table.",
+                     "/run/bulwark/dataplane.sock", vm, true);
+      rc >= 0) {
+    return rc;
+  }
+  std::string payload;
+  if (int rc = ask(vm["socket"].as<std::string>(), MessageType::kGetNeighbours, MessageType::kNeighbours,
+                   payload, vm.count("json") ? "json" : "text")) {
+    return rc;
+  }
+  std::cout << payload << (vm.count("json") ? "\n" : "");
+  return 0;
+}
+
+int run_reload(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (int rc = parse(args,
+                     "usage: bulwark reload [--socket PATH]\n\n"
+                     "Asks bulwark-control to re-read the configuration and push it to the "
+                     "dataplane. Prints every\nerror and warning; on errors the running generation "
+                     "stays and the exit status is 1.",
+                     "/run/bulwark/control.sock", vm, false);
+      rc >= 0) {
+    return rc;
+  }
+  std::string payload;
+  int rc = ask(vm["socket"].as<std::string>(), MessageType::kReload, MessageType::kApplied, payload);
+  if (rc == 0) std::cout << payload;
+  return rc;
+}
+
+}  // namespace bulwark::tools
