@@ -4,6 +4,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -87,6 +88,12 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
   settings.arp_max_entries = tables.dataplane.arp_max_entries;
   settings.arp_timeout_seconds = tables.dataplane.arp_timeout;
   std::vector<std::string> outputs;
+  // Interfaces without a configured MAC get 02:62:77:00:00:<n> (n = 1, 2, …): capture ports have
+  // no address of their own, and a replay must not depend on one.
+  std::vector<std::array<uint8_t, 6>> replay_macs(tables.interfaces.size());
+  for (size_t i = 0; i < tables.interfaces.size(); ++i) {
+    replay_macs[i] = {0x02, 0x62, 0x77, 0x00, 0x00, static_cast<uint8_t>(i + 1)};
+  }
   for (size_t i = 0; i < tables.interfaces.size(); ++i) {
     const auto& iface = tables.interfaces[i];
     std::string input;
@@ -102,7 +109,7 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
     plan.punt_device = fmt::format("net_pcap_bw{}_{},tx_pcap={}", id, 2 * i + 1, punt);
     settings.ports.push_back(plan);
     settings.mtus.push_back(iface.mtu);
-    settings.macs.push_back(iface.mac ? iface.mac->bytes.data() : nullptr);
+    settings.macs.push_back(iface.mac ? iface.mac->bytes.data() : replay_macs[i].data());
     outputs.push_back(out);
     outputs.push_back(punt);
   }

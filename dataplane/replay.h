@@ -7,6 +7,7 @@
 // the clock is the timestamp of the burst's first frame, so a replay is deterministic: the same
 // inputs give byte-identical outputs. Output frames are stamped with the clock at which they
 // were sent. When the inputs end, packets still waiting for ARP are dropped as unresolved.
+// Interfaces without a configured `mac` use 02:62:77:00:00:<n>, n counting from 1.
 #pragma once
 
 #include <optional>

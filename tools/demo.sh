@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# README command 1: set up, build, and run the main job on the built-in default configuration.
-# Until the dataplane exists, the main job is `bulwark check --dump` of the factory configuration:
-# it validates it and prints the compiled tables.
+# README command 1: set up, build, and replay the bundled sample captures through the built-in
+# default configuration with the real dataplane pipeline. Prints the counters and where the
+# output captures are (out/demo/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/setup.sh >/dev/null
-exec build/tools/bulwark check --dump "$@"
+mkdir -p out/demo
+echo "== the built-in default configuration, compiled"
+build/tools/bulwark check
+echo
+echo "== replaying tools/pcap/samples/{internal,external}.pcap through it"
+exec build/tools/bulwark replay \
+  --in internal=tools/pcap/samples/internal.pcap \
+  --in external=tools/pcap/samples/external.pcap \
+  --out-dir out/demo "$@"
