@@ -21,6 +21,7 @@ const Command kCommands[] = {
     {"status", "show the running dataplane's counters", bulwark::tools::run_status},
     {"arp", "show the dataplane's neighbour table", bulwark::tools::run_arp},
     {"reload", "make bulwark-control re-read and apply the configuration", bulwark::tools::run_reload},
+    {"stop", "stop bulwark-dataplane cleanly", bulwark::tools::run_stop},
 };
 
 void usage(std::FILE* out) {

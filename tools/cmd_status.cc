@@ -107,4 +107,17 @@ int run_reload(const std::vector<std::string>& args) {
   return rc;
 }
 
+int run_stop(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (int rc = parse(args,
+                     "usage: bulwark stop [--socket PATH]\n\n"
+                     "Asks bulwark-dataplane to stop its workers, close its ports and exit.",
+                     "/run/bulwark/dataplane.sock", vm, false);
+      rc >= 0) {
+    return rc;
+  }
+  std::string payload;
+  return ask(vm["socket"].as<std::string>(), MessageType::kShutdown, MessageType::kApplied, payload);
+}
+
 }  // namespace bulwark::tools

@@ -12,5 +12,6 @@ int run_replay(const std::vector<std::string>& args);
 int run_status(const std::vector<std::string>& args);
 int run_arp(const std::vector<std::string>& args);
 int run_reload(const std::vector<std::string>& args);
+int run_stop(const std::vector<std::string>& args);
 
 }  // namespace bulwark::tools

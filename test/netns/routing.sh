@@ -96,7 +96,7 @@ check "bulwark arp lists the office host" \
 cp "$TMP/box.yaml" "$TMP/good.yaml"
 echo "firewal: {}" >>"$TMP/box.yaml"
 check "a broken reload is refused with its error" \
-  sh -c "! '$BUILD/tools/bulwark' reload --socket '$TMP/ctl.sock' 2>&1 | grep -q nothing; '$BUILD/tools/bulwark' reload --socket '$TMP/ctl.sock' 2>&1 | grep -q \"unknown key 'firewal'\""
+  sh -c "'$BUILD/tools/bulwark' reload --socket '$TMP/ctl.sock' >'$TMP/reload.out' 2>&1; test \$? -eq 1 && grep -q \"unknown key 'firewal'\" '$TMP/reload.out'"
 check "forwarding continues after the refused reload" \
   ip netns exec $OFFICE ping -c 2 -i 0.2 -W 2 172.16.0.100
 cp "$TMP/good.yaml" "$TMP/box.yaml"
@@ -112,5 +112,10 @@ ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.
 PIDS+=($!)
 check "a restarted control plane re-synchronises" \
   wait_for "re-sync" 20 grep -q "applied generation 3" "$TMP/control2.log"
+
+# A clean shutdown through the control socket.
+DATAPLANE_PID=${PIDS[0]}
+check "bulwark stop shuts the dataplane down cleanly" \
+  sh -c "'$BUILD/tools/bulwark' stop --socket '$TMP/dp.sock' && for i in \$(seq 100); do kill -0 $DATAPLANE_PID 2>/dev/null || exit 0; sleep 0.1; done; exit 1"
 
 finish

@@ -47,8 +47,8 @@ DROP_REASONS = (
     "frame_truncated", "l2_not_for_us", "l2_multicast", "vlan_unknown", "vlan_unsupported", "ipv6",
     "ethertype_unsupported", "arp_malformed", "ipv4_truncated", "ipv4_bad_version", "ipv4_bad_ihl",
     "ipv4_bad_length", "ipv4_bad_checksum", "ipv4_martian_source", "ipv4_not_routable",
-    "ttl_exceeded", "no_route", "mtu_exceeded", "neighbour_hold_full", "neighbour_unresolved",
-    "tx_full")
+    "ttl_exceeded", "no_route", "mtu_exceeded", "fragmentation_failed", "neighbour_hold_full",
+    "neighbour_unresolved", "punt_unavailable", "no_tables", "tx_full")  # dataplane/counters.h
 REPLAY_TIMEOUT = 50  # seconds per replay; meson gives a case 120 for two runs
 
 # ------------------------------------------------------------------------------------------------
