@@ -89,6 +89,9 @@ class Pipeline {
   void punt(const Generation& g, rte_mbuf* m, uint16_t interface);
   bool icmp_allowed(uint64_t now);
   void drop_pending(Pending& p, DropReason reason);
+  // Drops a frame already marked with its TxKind: a forwarded one counts under `reason`, a
+  // generated one as a lost generated frame.
+  void discard(rte_mbuf* m, DropReason reason);
 
   PipelineResources res_;
   WorkerCounters& counters_;

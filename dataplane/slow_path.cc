@@ -254,12 +254,7 @@ void Pipeline::hold(const Generation& g, rte_mbuf* m, const Egress& out, TxKind 
   }
   if (!slot) {
     if (!free_slot) {
-      if (kind == TxKind::kForwarded) {
-        drop(m, DropReason::neighbour_hold_full);
-      } else {
-        counters_.event(Event::tx_generated_failed);
-        rte_pktmbuf_free(m);
-      }
+      discard(m, DropReason::neighbour_hold_full);
       return;
     }
     slot = free_slot;
@@ -272,28 +267,24 @@ void Pipeline::hold(const Generation& g, rte_mbuf* m, const Egress& out, TxKind 
     send_arp_request(g, out.interface, out.vlan, out.next_hop_ip);
   }
   if (slot->count == slot->packets.size()) {
-    if (kind == TxKind::kForwarded) {
-      drop(m, DropReason::neighbour_hold_full);
-    } else {
-      counters_.event(Event::tx_generated_failed);
-      rte_pktmbuf_free(m);
-    }
+    discard(m, DropReason::neighbour_hold_full);
     return;
   }
   slot->packets[slot->count++] = m;
   ++held_total_;
 }
 
-void Pipeline::drop_pending(Pending& p, DropReason reason) {
-  for (uint8_t i = 0; i < p.count; ++i) {
-    rte_mbuf* m = p.packets[i];
-    if (tx_kind(m) == TxKind::kForwarded) {
-      drop(m, reason);
-    } else {
-      counters_.event(Event::tx_generated_failed);
-      rte_pktmbuf_free(m);
-    }
+void Pipeline::discard(rte_mbuf* m, DropReason reason) {
+  if (tx_kind(m) == TxKind::kForwarded) {
+    drop(m, reason);
+  } else {
+    counters_.event(Event::tx_generated_failed);
+    rte_pktmbuf_free(m);
   }
+}
+
+void Pipeline::drop_pending(Pending& p, DropReason reason) {
+  for (uint8_t i = 0; i < p.count; ++i) discard(p.packets[i], reason);
   held_total_ -= p.count;
   p = Pending{};
 }
