@@ -103,6 +103,93 @@ class Reader {
   bool ok_ = true;
 };
 
+void write_ports(Writer& w, const std::vector<PortRange>& ports) {
+  w.u32(static_cast<uint32_t>(ports.size()));
+  for (const auto& p : ports) {
+    w.u16(p.low);
+    w.u16(p.high);
+  }
+}
+
+void write_prefixes(Writer& w, const std::vector<Ipv4Prefix>& prefixes) {
+  w.u32(static_cast<uint32_t>(prefixes.size()));
+  for (const auto& p : prefixes) w.prefix(p);
+}
+
+void write_list(Writer& w, const RuleListEntry& list) {
+  w.u8(static_cast<uint8_t>(list.kind));
+  w.u8(static_cast<uint8_t>(list.policy));
+  w.u32(static_cast<uint32_t>(list.rules.size()));
+  for (const auto& r : list.rules) {
+    w.u32(r.id);
+    w.u16(r.position);
+    w.u16(r.interface);
+    w.u8(r.protocol.has_value());
+    w.u8(r.protocol.value_or(0));
+    write_prefixes(w, r.from);
+    write_ports(w, r.from_ports);
+    write_prefixes(w, r.to);
+    write_ports(w, r.to_ports);
+    w.u8(static_cast<uint8_t>(r.action));
+    w.u16(r.record);
+    w.u8(r.log);
+    w.str(r.comment);
+    w.source(r.source);
+  }
+}
+
+bool read_ports(Reader& r, std::vector<PortRange>& out) {
+  uint32_t n = r.count(4);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    PortRange p{r.u16(), r.u16()};
+    if (p.low > p.high) return false;
+    out.push_back(p);
+  }
+  return r.ok();
+}
+
+bool read_prefixes(Reader& r, std::vector<Ipv4Prefix>& out) {
+  uint32_t n = r.count(5);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) out.push_back(r.prefix());
+  return r.ok();
+}
+
+// Reads a rule list; `records` and `interfaces` bound the indexes the rules may use.
+bool read_list(Reader& r, RuleListEntry& list, size_t records, size_t interfaces) {
+  uint8_t kind = r.u8();
+  uint8_t policy = r.u8();
+  if (kind > static_cast<uint8_t>(RuleListKind::kUser) || policy > static_cast<uint8_t>(DefaultPolicy::kRules)) {
+    return false;
+  }
+  list.kind = static_cast<RuleListKind>(kind);
+  list.policy = static_cast<DefaultPolicy>(policy);
+  uint32_t n = r.count(40);
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    RuleEntry e;
+    e.id = r.u32();
+    e.position = r.u16();
+    e.interface = r.u16();
+    bool has_protocol = r.u8() != 0;
+    uint8_t protocol = r.u8();
+    if (has_protocol) e.protocol = protocol;
+    if (!read_prefixes(r, e.from) || !read_ports(r, e.from_ports) || !read_prefixes(r, e.to) ||
+        !read_ports(r, e.to_ports)) {
+      return false;
+    }
+    uint8_t action = r.u8();
+    e.record = r.u16();
+    e.log = r.u8() != 0;
+    e.comment = r.str();
+    e.source = r.source();
+    if (action > static_cast<uint8_t>(ActionKind::kRecord)) return false;
+    e.action = static_cast<ActionKind>(action);
+    if (e.action == ActionKind::kRecord && e.record >= records) return false;
+    if (e.interface != kNoIndex && e.interface >= interfaces) return false;
+    list.rules.push_back(std::move(e));
+  }
+  return r.ok();
+}
+
 }  // namespace
 
 std::string encode_message(const Message& m) {
@@ -187,6 +274,29 @@ std::string encode_dataplane_tables(const Tables& t) {
     w.u8(static_cast<uint8_t>(p.reason));
     w.source(p.source);
   }
+
+  // Packet filter and connection tracking.
+  w.u32(d.max_connections);
+  const ConntrackTimeouts& to = d.timeouts;
+  for (uint32_t v : {to.tcp_syn_sent, to.tcp_syn_recv, to.tcp_established, to.tcp_fin_wait,
+                     to.tcp_close_wait, to.tcp_last_ack, to.tcp_time_wait, to.tcp_close,
+                     to.udp_unreplied, to.udp_assured, to.icmp, to.generic}) {
+    w.u32(v);
+  }
+  const FirewallTables& f = t.firewall;
+  w.u8(f.abort_on_reconfiguration);
+  w.u32(static_cast<uint32_t>(f.records.size()));
+  for (const auto& rec : f.records) {
+    w.str(rec.name);
+    w.u8(rec.initially_active);
+    w.u32(rec.deactivation_timeout);
+    w.u8(static_cast<uint8_t>(rec.control));
+    w.u16(rec.control_index);
+  }
+  for (const auto& rec : f.records) write_list(w, rec.rules);
+  write_list(w, f.incoming);
+  write_list(w, f.outgoing);
+  write_list(w, f.dmz);
   return w.take();
 }
 
@@ -269,6 +379,43 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
     }
     e.reason = static_cast<ProxyArpReason>(reason);
     t.proxy_arp.push_back(std::move(e));
+  }
+  d.max_connections = r.u32();
+  ConntrackTimeouts& to = d.timeouts;
+  for (uint32_t* v : {&to.tcp_syn_sent, &to.tcp_syn_recv, &to.tcp_established, &to.tcp_fin_wait,
+                      &to.tcp_close_wait, &to.tcp_last_ack, &to.tcp_time_wait, &to.tcp_close,
+                      &to.udp_unreplied, &to.udp_assured, &to.icmp, &to.generic}) {
+    *v = r.u32();
+  }
+  FirewallTables& f = t.firewall;
+  f.abort_on_reconfiguration = r.u8() != 0;
+  uint32_t records = r.count(16);
+  for (uint32_t n = 0; n < records && r.ok(); ++n) {
+    RuleRecordEntry rec;
+    rec.index = static_cast<uint16_t>(n);
+    rec.name = r.str();
+    rec.initially_active = r.u8() != 0;
+    rec.deactivation_timeout = r.u32();
+    uint8_t control = r.u8();
+    rec.control_index = r.u16();
+    if (control > static_cast<uint8_t>(ControlKind::kVpn)) {
+      error = "rule record control out of range";
+      return std::nullopt;
+    }
+    rec.control = static_cast<ControlKind>(control);
+    f.records.push_back(std::move(rec));
+  }
+  for (auto& rec : f.records) {
+    if (!r.ok() || !read_list(r, rec.rules, 0, t.interfaces.size())) {
+      error = "malformed rule record";
+      return std::nullopt;
+    }
+  }
+  for (RuleListEntry* list : {&f.incoming, &f.outgoing, &f.dmz}) {
+    if (!read_list(r, *list, f.records.size(), t.interfaces.size())) {
+      error = "malformed rule list";
+      return std::nullopt;
+    }
   }
   if (!r.done()) {
     error = "truncated or oversized table message";

@@ -26,12 +26,19 @@ inline constexpr uint32_t kMaxControlPayload = 64u << 20;
 enum class MessageType : uint16_t {
   kApply = 1,          // request: encoded tables; reply kApplied or kError
   kApplied = 2,        // reply: text "generation N"
-  kGetStatus = 3,      // request: "json" or "text"; reply kStatus (generation, ports, counters)
+  kGetStatus = 3,      // request: "json", "text", "rules" or "rules-json"; reply kStatus
   kStatus = 4,
   kGetNeighbours = 5,  // request: "json" or "text"; reply kNeighbours
   kNeighbours = 6,
   kShutdown = 7,       // request: empty; reply kApplied ("bye") before the dataplane exits
   kError = 8,          // reply: text
+  kGetLog = 10,        // request: empty; reply kLog: the firewall log lines since the last request
+  kLog = 11,
+  kRecord = 12,        // to bulwark-control: "NAME\ton|off|status" (empty NAME: all records)
+  kSwitch = 13,        // to bulwark-control: "NAME\ton|off|status"
+  kConntrack = 14,     // request: "json|text\tPROTOCOL\tADDRESS\tPORT" (empty fields: any);
+  kConnections = 15,   //   reply kConnections
+  kFlush = 16,         // request: "\tPROTOCOL\tADDRESS\tPORT"; reply kApplied "flushed N"
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

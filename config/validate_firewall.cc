@@ -44,6 +44,9 @@ struct Resolved {
 bool shadows(const Resolved& earlier, const Resolved& later) {
   const Rule& e = *earlier.rule;
   const Rule& l = *later.rule;
+  // A rule that jumps to a record decides only when one of the record's rules matches (and not
+  // at all while the record is inactive): it never hides the rules after it.
+  if (std::holds_alternative<std::string>(e.action)) return false;
   if (e.interface && e.interface != l.interface) return false;
   if (e.protocol && e.protocol != l.protocol) return false;
   // Ports only count for TCP and UDP; a rule with ports and protocol "all" is rejected elsewhere.

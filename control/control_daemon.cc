@@ -1,6 +1,10 @@
 #include "control/control_daemon.h"
 
+#include <syslog.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include <fmt/format.h>
@@ -45,18 +49,163 @@ Message ControlDaemon::reload() {
     return {MessageType::kError,
             report + fmt::format("configuration rejected; the dataplane keeps generation {}\n", generation_)};
   }
+  adopt_runtime_state(*loaded.tables);
+  return push(std::move(*loaded.tables), report);
+}
+
+void ControlDaemon::adopt_runtime_state(const config::Tables& t) {
+  std::map<std::string, bool> switches, records;
+  for (const auto& s : t.switches) {
+    auto it = switches_.find(s.name);
+    switches[s.name] = it != switches_.end() ? it->second : s.initial_on;
+  }
+  switches_ = std::move(switches);
+  for (const auto& r : t.firewall.records) {
+    auto it = records_.find(r.name);
+    records[r.name] = it != records_.end() ? it->second : r.initially_active;
+  }
+  records_ = std::move(records);
+}
+
+bool ControlDaemon::record_active(const config::RuleRecordEntry& r, const config::Tables& t) const {
+  if (r.control == config::ControlKind::kSwitch) return switches_.at(t.switches.at(r.control_index).name);
+  // VPN-controlled records follow their connection once IKE runs; until then their own state.
+  return records_.at(r.name);
+}
+
+Message ControlDaemon::push(config::Tables t, std::string report) {
+  t.generation = generation_ + 1;
+  for (auto& r : t.firewall.records) r.initially_active = record_active(r, t);
   std::string error;
   auto reply = request(options_.dataplane_socket,
-                       {MessageType::kApply, config::encode_dataplane_tables(*loaded.tables)}, error);
+                       {MessageType::kApply, config::encode_dataplane_tables(t)}, error);
   if (!reply) return {MessageType::kError, report + "dataplane unreachable: " + error + "\n"};
   if (reply->type != MessageType::kApplied) {
     return {MessageType::kError, report + "dataplane refused the tables: " + reply->payload + "\n"};
   }
-  generation_ = loaded.tables->generation;
-  if (options_.exception_path && !configure_exception_path(*loaded.tables, error)) {
+  generation_ = t.generation;
+  log_file_ = t.log_file;
+  if (options_.exception_path && !configure_exception_path(t, error)) {
     report += "warning: exception path: " + error + "\n";
   }
+  applied_ = std::move(t);
   return {MessageType::kApplied, report + fmt::format("applied generation {}\n", generation_)};
+}
+
+namespace {
+
+// "NAME\tVERB" → {NAME, VERB}
+std::pair<std::string, std::string> split_request(const std::string& request) {
+  size_t tab = request.find('\t');
+  if (tab == std::string::npos) return {request, "status"};
+  return {request.substr(0, tab), request.substr(tab + 1)};
+}
+
+}  // namespace
+
+Message ControlDaemon::record(const std::string& request_text) {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  if (!applied_) return {MessageType::kError, "no configuration applied yet\n"};
+  auto [name, verb] = split_request(request_text);
+  const config::Tables& t = *applied_;
+  auto describe = [&](const config::RuleRecordEntry& r) {
+    std::string state = record_active(r, t) ? "active" : "inactive";
+    std::string control = r.control == config::ControlKind::kSwitch
+                              ? fmt::format(", controlled by switch {}", t.switches.at(r.control_index).name)
+                              : "";
+    std::string timer;
+    if (auto it = deactivate_at_.find(r.name); it != deactivate_at_.end()) {
+      auto left = std::chrono::duration_cast<std::chrono::seconds>(it->second - std::chrono::steady_clock::now());
+      timer = fmt::format(", switches off in {} s", std::max<long>(0, left.count()));
+    }
+    return fmt::format("{}: {}{}{}\n", r.name, state, control, timer);
+  };
+  if (verb == "status") {
+    std::string out;
+    for (const auto& r : t.firewall.records) {
+      if (name.empty() || r.name == name) out += describe(r);
+    }
+    if (out.empty()) return {MessageType::kError, fmt::format("no rule record '{}'\n", name)};
+    return {MessageType::kApplied, out};
+  }
+  if (verb != "on" && verb != "off") return {MessageType::kError, "expected on, off or status\n"};
+  const config::RuleRecordEntry* rec = nullptr;
+  for (const auto& r : t.firewall.records) {
+    if (r.name == name) rec = &r;
+  }
+  if (!rec) return {MessageType::kError, fmt::format("no rule record '{}'\n", name)};
+  if (rec->control == config::ControlKind::kSwitch) {
+    return {MessageType::kError, fmt::format("'{}' follows switch {}; use bulwark switch\n", name,
+                                             t.switches.at(rec->control_index).name)};
+  }
+  records_[name] = verb == "on";
+  deactivate_at_.erase(name);
+  if (verb == "on" && rec->deactivation_timeout > 0) {
+    deactivate_at_[name] = std::chrono::steady_clock::now() + std::chrono::seconds(rec->deactivation_timeout);
+  }
+  std::string text = describe(*rec);
+  Message result = push(t, "");
+  result.payload = text + result.payload;
+  return result;
+}
+
+Message ControlDaemon::switch_(const std::string& request_text) {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  if (!applied_) return {MessageType::kError, "no configuration applied yet\n"};
+  auto [name, verb] = split_request(request_text);
+  auto it = switches_.find(name);
+  if (it == switches_.end()) return {MessageType::kError, fmt::format("no switch '{}'\n", name)};
+  if (verb == "status") return {MessageType::kApplied, fmt::format("{}: {}\n", name, it->second ? "on" : "off")};
+  if (verb != "on" && verb != "off") return {MessageType::kError, "expected on, off or status\n"};
+  it->second = verb == "on";
+  Message result = push(*applied_, "");
+  result.payload = fmt::format("{}: {}\n", name, verb) + result.payload;
+  return result;
+}
+
+void ControlDaemon::expire_records() {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  auto now = std::chrono::steady_clock::now();
+  bool changed = false;
+  for (auto it = deactivate_at_.begin(); it != deactivate_at_.end();) {
+    if (it->second <= now) {
+      records_[it->first] = false;
+      it = deactivate_at_.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (changed && applied_) {
+    Message result = push(*applied_, "deactivation timeout: ");
+    fmt::print("{}", result.payload);
+  }
+}
+
+void ControlDaemon::forward_log() {
+  std::string error;
+  auto reply = request(options_.dataplane_socket, {MessageType::kGetLog, {}}, error);
+  if (!reply || reply->type != MessageType::kLog || reply->payload.empty()) return;
+  std::ofstream file;
+  if (!log_file_.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(log_file_).parent_path(), ec);
+    file.open(log_file_, std::ios::app);
+  }
+  size_t start = 0;
+  while (start < reply->payload.size()) {
+    size_t end = reply->payload.find('\n', start);
+    if (end == std::string::npos) end = reply->payload.size();
+    std::string line = reply->payload.substr(start, end - start);
+    syslog(LOG_INFO, "%s", line.c_str());
+    if (file) {
+      auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+      char stamp[32];
+      std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
+      file << stamp << " " << line << "\n";
+    }
+    start = end + 1;
+  }
 }
 
 int ControlDaemon::run() {
@@ -87,11 +236,18 @@ int ControlDaemon::run() {
   // SIGHUP sets reload_requested_; the socket thread answers `bulwark reload`.
   std::thread socket_thread([&] {
     server.serve([this](const Message& m) -> Message {
-      if (m.type == MessageType::kReload) return reload();
-      return {MessageType::kError, "bulwark-control answers reload requests only"};
+      switch (m.type) {
+        case MessageType::kReload: return reload();
+        case MessageType::kRecord: return record(m.payload);
+        case MessageType::kSwitch: return switch_(m.payload);
+        default: return {MessageType::kError, "bulwark-control answers reload, record and switch requests"};
+      }
     }, running_);
   });
+  openlog("bulwark", LOG_PID, LOG_DAEMON);
   while (running_) {
+    forward_log();
+    expire_records();
     if (reload_requested_.exchange(false)) {
       Message result = reload();
       fmt::print("{}", result.payload);

@@ -13,6 +13,11 @@
 #include <vector>
 
 #include "config/control_protocol.h"
+#include "config/tables.h"
+
+#include <chrono>
+#include <map>
+#include <optional>
 
 namespace bulwark::control {
 
@@ -34,6 +39,9 @@ class ControlDaemon {
 
   // Loads, compiles and pushes; the reply text holds every diagnostic.
   config::Message reload();
+  // `bulwark record NAME on|off|status` and `bulwark switch NAME on|off|status`.
+  config::Message record(const std::string& request);
+  config::Message switch_(const std::string& request);
 
  private:
   ControlOptions options_;
@@ -41,6 +49,24 @@ class ControlDaemon {
   std::atomic<bool> reload_requested_{false};
   std::mutex reload_mutex_;  // SIGHUP and socket requests may overlap
   uint64_t generation_ = 0;
+  std::string log_file_;  // from the last applied configuration (system.log_file)
+
+  // Runtime state of rule records and switches, kept across reloads for names that remain.
+  // A record controlled by a switch follows it; switching a record on starts its deactivation
+  // timer. Every change is pushed as a new generation (atomic for the workers).
+  std::optional<config::Tables> applied_;
+  std::map<std::string, bool> records_;
+  std::map<std::string, bool> switches_;
+  std::map<std::string, std::chrono::steady_clock::time_point> deactivate_at_;
+
+  // Applies the runtime record states to `t` and pushes it as the next generation.
+  config::Message push(config::Tables t, std::string report);
+  void adopt_runtime_state(const config::Tables& t);
+  bool record_active(const config::RuleRecordEntry& r, const config::Tables& t) const;
+  void expire_records();
+
+  // Fetches the dataplane's firewall log lines and writes them to syslog and the log file.
+  void forward_log();
 };
 
 }  // namespace bulwark::control

@@ -13,6 +13,11 @@ std::string_view event_name(Event e) {
     case Event::neighbours_learned: return "neighbours_learned";
     case Event::injected: return "injected";
     case Event::tx_generated_failed: return "tx_generated_failed";
+    case Event::connections_created: return "connections_created";
+    case Event::connections_expired: return "connections_expired";
+    case Event::related_icmp: return "related_icmp";
+    case Event::log_lines: return "log_lines";
+    case Event::log_rate_limited: return "log_rate_limited";
     case Event::count: break;
   }
   return "?";
@@ -25,6 +30,7 @@ std::string_view stage_name(Stage s) {
     case Stage::ipv4: return "ipv4";
     case Stage::local: return "local";
     case Stage::route: return "route";
+    case Stage::filter: return "filter";
     case Stage::neighbour: return "neighbour";
     case Stage::transmit: return "transmit";
     case Stage::count: break;

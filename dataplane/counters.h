@@ -47,6 +47,14 @@ enum class DropReason : uint8_t {
   punt_unavailable,
   no_tables,
   tx_full,
+  filter_policy_drop,
+  filter_rule_drop,
+  filter_no_match,
+  filter_reject,
+  conntrack_full,
+  conntrack_invalid,
+  tcp_no_connection,
+  conntrack_aborted,
   count
 };
 
@@ -81,8 +89,16 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"punt_unavailable", "no exception path for traffic to the box"},
     {"no_tables", "no configuration loaded yet"},
     {"tx_full", "transmit queue full"},
+    {"filter_policy_drop", "the list's general setting drops all"},
+    {"filter_rule_drop", "a firewall rule drops it"},
+    {"filter_no_match", "no firewall rule matches (list uses rules)"},
+    {"filter_reject", "a firewall rule rejects it (RST or ICMP sent)"},
+    {"conntrack_full", "connection table full"},
+    {"conntrack_invalid", "not valid for its connection's state (e.g. out of window)"},
+    {"tcp_no_connection", "TCP segment of no known connection and not a SYN"},
+    {"conntrack_aborted", "connection no longer allowed after reconfiguration"},
 }};
-static_assert(kDropReasons[static_cast<size_t>(DropReason::tx_full)].name == "tx_full");
+static_assert(kDropReasons[static_cast<size_t>(DropReason::conntrack_aborted)].name == "conntrack_aborted");
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
 
 inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }
@@ -98,13 +114,18 @@ enum class Event : uint8_t {
   neighbours_learned,
   injected,               // frames from the exception path sent out on an interface
   tx_generated_failed,    // generated frames lost to a full transmit queue
+  connections_created,
+  connections_expired,
+  related_icmp,           // ICMP errors accepted as related to a tracked connection
+  log_lines,
+  log_rate_limited,       // log lines not written because of the rate limit or a full ring
   count
 };
 inline constexpr size_t kEventCount = static_cast<size_t>(Event::count);
 std::string_view event_name(Event e);
 
 // Pipeline stages, for per-stage packet counts.
-enum class Stage : uint8_t { ethernet, arp, ipv4, local, route, neighbour, transmit, count };
+enum class Stage : uint8_t { ethernet, arp, ipv4, local, route, filter, neighbour, transmit, count };
 inline constexpr size_t kStageCount = static_cast<size_t>(Stage::count);
 std::string_view stage_name(Stage s);
 

@@ -51,8 +51,8 @@ std::string counters_text(const CounterSnapshot& c) {
 }
 
 std::string replay_json(const ReplayResult& r) {
-  std::string out = fmt::format("{{\"in\": {}, \"out\": {}, {}, \"captures\": {{", r.in, r.out,
-                                counters_json_members(r.counters));
+  std::string out = fmt::format("{{\"in\": {}, \"out\": {}, {}, \"log_lines\": {}, \"connections\": {}, \"captures\": {{",
+                                r.in, r.out, counters_json_members(r.counters), r.log_lines, r.connections);
   for (size_t i = 0; i < r.written.size(); ++i) {
     out += fmt::format("{}{}: {}", i ? ", " : "", json_string(r.written[i].first), r.written[i].second);
   }
@@ -62,6 +62,7 @@ std::string replay_json(const ReplayResult& r) {
 std::string replay_text(const ReplayResult& r) {
   std::string out = fmt::format("replayed {} frames, wrote {} frames\n", r.in, r.out);
   out += counters_text(r.counters);
+  out += fmt::format("connections tracked at the end: {}\nfirewall log lines: {}\n", r.connections, r.log_lines);
   out += "output captures:\n";
   for (const auto& [path, frames] : r.written) out += fmt::format("  {:>8} frames  {}\n", frames, path);
   return out;

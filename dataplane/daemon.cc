@@ -48,8 +48,22 @@ int Daemon::run() {
 Message Daemon::handle(const Message& request) {
   switch (request.type) {
     case MessageType::kApply: return apply(request.payload);
-    case MessageType::kGetStatus: return status(request.payload != "text");
+    case MessageType::kGetStatus:
+      if (request.payload == "rules" || request.payload == "rules-json") {
+        if (!dataplane_) return {MessageType::kError, "no configuration yet"};
+        return {MessageType::kStatus, dataplane_->rule_counters(request.payload == "rules-json")};
+      }
+      return status(request.payload != "text");
+    case MessageType::kConntrack:
+    case MessageType::kFlush: return connections(request);
     case MessageType::kGetNeighbours: return neighbours(request.payload != "text");
+    case MessageType::kGetLog: {
+      std::string lines;
+      if (dataplane_) {
+        for (const auto& line : dataplane_->drain_log()) lines += line + "\n";
+      }
+      return {MessageType::kLog, lines};
+    }
     case MessageType::kShutdown:
       running_ = false;
       return {MessageType::kApplied, "bye"};
@@ -85,6 +99,7 @@ bool Daemon::start(const config::Tables& tables, std::string& error) {
   settings.mbufs = d.mbufs;
   settings.arp_max_entries = d.arp_max_entries;
   settings.arp_timeout_seconds = d.arp_timeout;
+  settings.max_connections = d.max_connections;
   for (const auto& i : tables.interfaces) {
     PortPlan plan;
     plan.name = i.name;
@@ -126,6 +141,35 @@ Message Daemon::apply(const std::string& payload) {
   }
   if (!dataplane_->apply(*tables, error)) return {MessageType::kError, "refused: " + error};
   return {MessageType::kApplied, fmt::format("generation {}", tables->generation)};
+}
+
+Message Daemon::connections(const Message& request) {
+  if (!dataplane_) return {MessageType::kError, "no configuration yet"};
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (true) {
+    size_t tab = request.payload.find('\t', start);
+    fields.push_back(request.payload.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+    if (tab == std::string::npos) break;
+    start = tab + 1;
+  }
+  fields.resize(4);
+  ConnectionFilter filter;
+  try {
+    if (!fields[1].empty()) filter.protocol = static_cast<uint8_t>(std::stoul(fields[1]));
+    if (!fields[2].empty()) {
+      auto address = config::Ipv4Address::parse(fields[2]);
+      if (!address) return {MessageType::kError, fmt::format("'{}' is not an address", fields[2])};
+      filter.address = address->value;
+    }
+    if (!fields[3].empty()) filter.port = static_cast<uint16_t>(std::stoul(fields[3]));
+  } catch (const std::exception&) {
+    return {MessageType::kError, "malformed connection filter"};
+  }
+  if (request.type == MessageType::kFlush) {
+    return {MessageType::kApplied, fmt::format("flushed {} connections", dataplane_->flush_connections(filter))};
+  }
+  return {MessageType::kConnections, dataplane_->list_connections(filter, fields[0] == "json")};
 }
 
 Message Daemon::status(bool json) const {

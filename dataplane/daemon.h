@@ -33,6 +33,7 @@ class Daemon {
   config::Message handle(const config::Message& request);
   config::Message apply(const std::string& payload);
   config::Message status(bool json) const;
+  config::Message connections(const config::Message& request);
   config::Message neighbours(bool json) const;
   bool start(const config::Tables& tables, std::string& error);
 

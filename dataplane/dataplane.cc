@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "config/json.h"
+#include "dataplane/log_format.h"
 #include "dataplane/ports.h"
 
 namespace bulwark::dataplane {
@@ -95,7 +97,14 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
       w->tx->add_port(b.port, static_cast<int>(rte_socket_id()));
       if (b.punt_port != kNoPort) w->tx->add_port(b.punt_port, static_cast<int>(rte_socket_id()));
     }
-    PipelineResources res{dp->neighbours_.get(), w->pool, w->indirect_pool, hz};
+    PipelineResources res;
+    res.neighbours = dp->neighbours_.get();
+    res.pool = w->pool;
+    res.indirect_pool = w->indirect_pool;
+    res.hz = hz;
+    res.conntrack_capacity = std::max<uint32_t>(settings.max_connections / settings.workers, 1024);
+    res.worker = w->index;
+    res.log = &w->log;
     w->pipeline = std::make_unique<Pipeline>(res, w->counters, *w->tx);
   }
 
@@ -125,7 +134,8 @@ Dataplane::~Dataplane() {
 }
 
 bool Dataplane::apply(const config::Tables& tables, std::string& error) {
-  std::unique_ptr<Generation> next = Generation::build(tables, bindings_, error);
+  std::unique_ptr<Generation> next =
+      Generation::build(tables, bindings_, static_cast<unsigned>(workers_.size()), settings_.hz, error);
   if (!next) return false;
   Generation* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old) {
@@ -161,10 +171,125 @@ void Dataplane::poll(Worker& w, uint64_t now) {
   for (const auto& b : bindings_) {
     if (b.punt_port == kNoPort) continue;
     uint16_t n = rte_eth_rx_burst(b.punt_port, w.index, pkts, kBurstSize);
-    for (uint16_t i = 0; i < n; ++i) w.tx->send(b.port, pkts[i], TxKind::kInjected);
+    for (uint16_t i = 0; i < n; ++i) {
+      if (g) w.pipeline->track_injected(*g, pkts[i], now);
+      w.tx->send(b.port, pkts[i], TxKind::kInjected);
+    }
   }
-  if (g) w.pipeline->service(*g, now);
+  if (g) {
+    w.pipeline->service(*g, now);
+    w.pipeline->age(now);
+  }
   w.tx->flush();
+}
+
+namespace {
+
+std::string connection_line(const conntrack::Table& table, const conntrack::Entry& e, uint64_t now,
+                            uint64_t hz, bool json) {
+  const conntrack::FlowKey& k = e.key;
+  conntrack::Stats st = table.stats(e);
+  std::string src = config::Ipv4Address{k.src}.str(), dst = config::Ipv4Address{k.dst}.str();
+  uint64_t age = (now - st.created) / hz;
+  uint64_t left = e.expires > now ? (e.expires - now) / hz : 0;
+  if (json) {
+    return fmt::format(
+        "{{\"protocol\": {}, \"src\": \"{}\", \"src_port\": {}, \"dst\": \"{}\", \"dst_port\": {}, "
+        "\"state\": \"{}\", \"age_seconds\": {}, \"timeout_seconds\": {}, \"packets\": [{}, {}], "
+        "\"bytes\": [{}, {}], \"rule\": {}}}",
+        k.protocol, src, k.src_port, dst, k.dst_port, conntrack::state_name(e.state), age, left,
+        st.packets[0], st.packets[1], st.bytes[0], st.bytes[1], st.rule_id);
+  }
+  return fmt::format("{:<5} {:>15}:{:<5} -> {:>15}:{:<5} {:<12} age {:>6}s timeout {:>6}s pkts {}/{} rule {}\n",
+                     k.protocol == 6 ? "tcp" : k.protocol == 17 ? "udp" : k.protocol == 1 ? "icmp" : fmt::format("{}", k.protocol),
+                     src, k.src_port, dst, k.dst_port, conntrack::state_name(e.state), age, left,
+                     st.packets[0], st.packets[1], st.rule_id);
+}
+
+// Runs a management request on a worker's own thread, between two loops.
+void serve_mailbox(Worker& w, uint64_t now, uint64_t hz) {
+  Mailbox& box = w.mailbox;
+  Mailbox::Job job = box.job.load(std::memory_order_acquire);
+  if (job == Mailbox::Job::kNone) return;
+  conntrack::Table& table = w.pipeline->connections();
+  if (job == Mailbox::Job::kList) {
+    box.result.clear();
+    table.for_each(now, [&](const conntrack::Entry& e) {
+      if (!box.filter.matches(e)) return;
+      if (box.json && !box.result.empty()) box.result += ", ";
+      box.result += connection_line(table, e, now, hz, box.json);
+    });
+  } else {
+    std::vector<conntrack::Entry*> victims;
+    table.for_each(now, [&](const conntrack::Entry& e) {
+      if (box.filter.matches(e)) victims.push_back(const_cast<conntrack::Entry*>(&e));
+    });
+    for (auto* e : victims) table.erase(e);
+    box.flushed = victims.size();
+  }
+  box.job.store(Mailbox::Job::kNone, std::memory_order_relaxed);
+  box.done.store(true, std::memory_order_release);
+}
+
+}  // namespace
+
+bool ConnectionFilter::matches(const conntrack::Entry& e) const {
+  if (address && e.key.src != *address && e.key.dst != *address) return false;
+  if (protocol && e.key.protocol != *protocol) return false;
+  if (port && e.key.src_port != *port && e.key.dst_port != *port) return false;
+  return true;
+}
+
+std::string Dataplane::list_connections(const ConnectionFilter& filter, bool json) {
+  std::string out;
+  for (auto& w : workers_) {
+    Mailbox& box = w->mailbox;
+    box.filter = filter;
+    box.json = json;
+    box.done.store(false);
+    box.job.store(Mailbox::Job::kList, std::memory_order_release);
+    while (!box.done.load(std::memory_order_acquire)) std::this_thread::yield();
+    if (json && !out.empty() && !box.result.empty()) out += ", ";
+    out += box.result;
+  }
+  return json ? "[" + out + "]" : out;
+}
+
+size_t Dataplane::flush_connections(const ConnectionFilter& filter) {
+  size_t total = 0;
+  for (auto& w : workers_) {
+    Mailbox& box = w->mailbox;
+    box.filter = filter;
+    box.done.store(false);
+    box.job.store(Mailbox::Job::kFlush, std::memory_order_release);
+    while (!box.done.load(std::memory_order_acquire)) std::this_thread::yield();
+    total += box.flushed;
+  }
+  return total;
+}
+
+std::string Dataplane::rule_counters(bool json) const {
+  const Generation* g = current();
+  if (!g) return json ? "[]" : "";
+  std::string out;
+  const auto& rules = g->filter().rules();
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const FilterRule& r = rules[i];
+    const char* action = r.action == config::ActionKind::kAccept ? "accept"
+                         : r.action == config::ActionKind::kReject ? "reject" : "drop";
+    if (json) {
+      out += fmt::format("{}{{\"list\": \"{}\", \"position\": {}, \"rule\": {}, \"record_rule\": {}, "
+                         "\"action\": \"{}\", \"hits\": {}, \"comment\": {}}}",
+                         out.empty() ? "" : ", ", filter_list_name(r.list), r.position, r.rule_id,
+                         r.record_rule_id, action, g->filter().hits(i), config::json_string(r.comment));
+    } else {
+      out += fmt::format("{:<9} {:>3}  rule {:<5}{} {:<7} {:>12} hits  {}\n", filter_list_name(r.list),
+                         r.position, r.rule_id,
+                         r.record_rule_id ? fmt::format(" (record rule {})", r.record_rule_id) : "", action,
+                         g->filter().hits(i), r.comment);
+    }
+  }
+  return json ? "[" + out + "]" : out;
 }
 
 int Dataplane::worker_main(void* arg) {
@@ -175,7 +300,9 @@ int Dataplane::worker_main(void* arg) {
   rte_rcu_qsbr_thread_register(dp->qsbr_, w.index);
   rte_rcu_qsbr_thread_online(dp->qsbr_, w.index);
   while (dp->running_.load(std::memory_order_relaxed)) {
-    dp->poll(w, rte_get_tsc_cycles());
+    uint64_t now = rte_get_tsc_cycles();
+    dp->poll(w, now);
+    serve_mailbox(w, now, dp->settings_.hz);
     rte_rcu_qsbr_quiescent(dp->qsbr_, w.index);
   }
   rte_rcu_qsbr_thread_offline(dp->qsbr_, w.index);
@@ -223,6 +350,15 @@ std::vector<PortCounters> Dataplane::port_counters() const {
                    stats.imissed});
   }
   return out;
+}
+
+std::vector<std::string> Dataplane::drain_log() {
+  std::vector<std::string> lines;
+  for (auto& w : workers_) {
+    LogRecord r;
+    while (w->log.pop(r)) lines.push_back(format_log(r, port_names_));
+  }
+  return lines;
 }
 
 std::vector<NeighbourEntry> Dataplane::neighbours(uint64_t now) const {

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "config/tables.h"
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
+#include "dataplane/log_ring.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/pipeline.h"
 #include "dataplane/transmitter.h"
@@ -43,8 +45,29 @@ struct DataplaneSettings {
   uint64_t hz = 0;              // clock ticks per second
   uint32_t arp_max_entries = 4096;
   uint32_t arp_timeout_seconds = 300;
+  uint32_t max_connections = 1048576;  // shared out among the workers
   std::vector<uint16_t> mtus;   // per interface
   std::vector<const uint8_t*> macs;  // per interface, or nullptr
+};
+
+// Which connections a listing or flush concerns; unset fields match everything.
+struct ConnectionFilter {
+  std::optional<uint32_t> address;  // source or destination
+  std::optional<uint8_t> protocol;
+  std::optional<uint16_t> port;     // source or destination
+  bool matches(const conntrack::Entry& e) const;
+};
+
+// A request the management thread leaves for a worker, which owns its connection table and
+// carries it out between two loops.
+struct Mailbox {
+  enum class Job : int { kNone, kList, kFlush };
+  std::atomic<Job> job{Job::kNone};
+  ConnectionFilter filter;
+  bool json = false;
+  std::string result;  // written by the worker
+  size_t flushed = 0;
+  std::atomic<bool> done{false};
 };
 
 struct Worker {
@@ -52,6 +75,8 @@ struct Worker {
   rte_mempool* pool = nullptr;
   rte_mempool* indirect_pool = nullptr;
   WorkerCounters counters;
+  LogRing log;
+  Mailbox mailbox;
   std::unique_ptr<Transmitter> tx;
   std::unique_ptr<Pipeline> pipeline;
 };
@@ -78,6 +103,13 @@ class Dataplane {
   CounterSnapshot counters() const;
   std::vector<PortCounters> port_counters() const;
   std::vector<NeighbourEntry> neighbours(uint64_t now) const;
+  // Drains the workers' firewall log records into formatted lines.
+  std::vector<std::string> drain_log();
+  // Lists (text or JSON array) or flushes connections; workers do it between loops.
+  std::string list_connections(const ConnectionFilter& filter, bool json);
+  size_t flush_connections(const ConnectionFilter& filter);
+  // Per-rule hit counters of the running generation (text or JSON array).
+  std::string rule_counters(bool json) const;
   uint64_t now() const;
 
   // Replay drives worker 0 itself.

@@ -17,7 +17,7 @@ constexpr uint32_t kMaxNextHops = 1u << 24;  // rte_lpm next hops are 24 bits
 
 std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
                                               const std::vector<PortBinding>& ports,
-                                              std::string& error) {
+                                              unsigned workers, uint64_t hz, std::string& error) {
   if (ports.size() != tables.interfaces.size()) {
     error = fmt::format("the configuration has {} interfaces but the dataplane runs {} ports; "
                         "changing the set of interfaces needs a restart",
@@ -26,6 +26,9 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   }
   std::unique_ptr<Generation> g(new Generation());
   g->number_ = tables.generation;
+  g->filter_ = Filter::build(tables.firewall, workers, error);
+  if (!g->filter_) return nullptr;
+  g->timeouts_ = conntrack::Timeouts::from_config(tables.dataplane.timeouts, hz);
 
   for (size_t i = 0; i < tables.interfaces.size(); ++i) {
     const auto& in = tables.interfaces[i];
@@ -40,6 +43,7 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
       std::memcpy(rt.mac, ports[i].mac, 6);
     }
     g->interfaces_.push_back(rt);
+    g->roles_.push_back(in.role);
     std::vector<uint16_t> vlans;
     for (const auto& a : in.addresses) {
       AttachedNetwork net;

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "config/tables.h"
+#include "conntrack/conntrack.h"
+#include "dataplane/filter.h"
 
 namespace bulwark::dataplane {
 
@@ -62,14 +64,18 @@ struct PortBinding {
 class Generation {
  public:
   // Builds the lookup tables; on failure returns nullptr and sets `error`.
+  // `workers` sizes per-worker counters; `hz` converts timeouts to clock ticks.
   static std::unique_ptr<Generation> build(const config::Tables& tables,
-                                           const std::vector<PortBinding>& ports,
-                                           std::string& error);
+                                           const std::vector<PortBinding>& ports, unsigned workers,
+                                           uint64_t hz, std::string& error);
   ~Generation();
   Generation(const Generation&) = delete;
   Generation& operator=(const Generation&) = delete;
 
   uint64_t number() const { return number_; }
+  Filter& filter() const { return *filter_; }
+  const conntrack::Timeouts& timeouts() const { return timeouts_; }
+  config::Role role(uint16_t interface) const { return roles_[interface]; }
   const std::vector<InterfaceRuntime>& interfaces() const { return interfaces_; }
   const std::vector<AttachedNetwork>& networks() const { return networks_; }
 
@@ -98,6 +104,9 @@ class Generation {
   Generation() = default;
 
   uint64_t number_ = 0;
+  std::unique_ptr<Filter> filter_;
+  conntrack::Timeouts timeouts_{};
+  std::vector<config::Role> roles_;
   std::vector<InterfaceRuntime> interfaces_;
   std::vector<std::vector<uint16_t>> vlans_;  // per interface; 0 = untagged
   std::vector<int> port_to_interface_;

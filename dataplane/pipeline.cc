@@ -23,7 +23,11 @@ bool is_not_routable_destination(uint32_t ip) {
 }  // namespace
 
 Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx)
-    : res_(resources), counters_(counters), tx_(tx) {}
+    : res_(resources),
+      counters_(counters),
+      tx_(tx),
+      conntrack_(resources.conntrack_capacity,
+                 conntrack::Timeouts::from_config(config::ConntrackTimeouts{}, resources.hz)) {}
 
 void Pipeline::drop(rte_mbuf* m, DropReason reason) {
   counters_.drop(reason);
@@ -57,6 +61,10 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   }
   const auto iface = static_cast<uint16_t>(in);
   const uint8_t* own_mac = g.interfaces()[iface].mac;
+  if (g.number() != timeouts_generation_) {
+    conntrack_.set_timeouts(g.timeouts());
+    timeouts_generation_ = g.number();
+  }
 
   // Stage 1: Ethernet. IPv4 frames continue in `ip`, with their VLAN and L3 offset.
   rte_mbuf* ip[kBurstSize];
@@ -166,7 +174,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     if (total < l3_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(l3_len - total));
     counters_.stage(Stage::local, 1);
     if (g.is_local(d)) {
-      punt(g, m, iface);
+      if (admit(g, m, offset, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
       continue;
     }
     if (is_not_routable_destination(d) || ip_broadcast[i]) {
@@ -200,6 +208,8 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     }
     const NextHop& nh = g.next_hop(hop[i]);
     rte_pktmbuf_adj(m, ip_offset[i]);
+    counters_.stage(Stage::filter, 1);
+    if (!admit(g, m, 0, iface, ip_vlan[i], nh.interface, now)) continue;
     auto* h = rte_pktmbuf_mtod(m, Ipv4Header*);
     Egress out{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst[i]};
     uint16_t mtu = g.interfaces()[nh.interface].mtu;

@@ -15,8 +15,10 @@
 #include <array>
 #include <cstdint>
 
+#include "conntrack/conntrack.h"
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
+#include "dataplane/log_ring.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/transmitter.h"
 
@@ -29,6 +31,9 @@ struct PipelineResources {
   rte_mempool* pool = nullptr;           // generated frames and fragment headers
   rte_mempool* indirect_pool = nullptr;  // fragment payload references
   uint64_t hz = 1;                       // clock ticks per second
+  uint32_t conntrack_capacity = 1024;    // this worker's share of the connection table
+  unsigned worker = 0;                   // index for per-worker rule counters
+  LogRing* log = nullptr;                // firewall log records for the management thread
 };
 
 class Pipeline {
@@ -43,6 +48,14 @@ class Pipeline {
   // Drops every held packet as unresolved (end of a replay, shutdown).
   void drop_held();
   bool has_held() const { return held_total_ != 0; }
+
+  // Frames the box itself sends (from the exception path): tracked, so that the answers to
+  // its own connections are let in.
+  void track_injected(const Generation& g, const rte_mbuf* frame, uint64_t now);
+  // Bounded aging sweep of the connection table; call once per loop.
+  void age(uint64_t now);
+  const conntrack::Table& connections() const { return conntrack_; }
+  conntrack::Table& connections() { return conntrack_; }
 
  private:
   // A frame on its way out: the mbuf starts at the IPv4 header.
@@ -87,6 +100,23 @@ class Pipeline {
   void write_l2_and_send(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t vlan,
                          const uint8_t dst_mac[6], TxKind kind);
   void punt(const Generation& g, rte_mbuf* m, uint16_t interface);
+
+  // The packet filter: true when the packet may pass; otherwise it has been dropped (or
+  // rejected) and counted. The IPv4 header starts `ip_offset` bytes into the frame; `out` is
+  // the egress interface, or -1 for traffic to the box.
+  bool admit(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint16_t in, uint16_t in_vlan,
+             int out, uint64_t now);
+  struct Flow;
+  [[gnu::noinline]] bool admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset,
+                                   const Flow& flow, uint16_t in, uint16_t in_vlan, int out,
+                                   uint64_t now);
+  // With "abort existing connections on reconfiguration": is a connection accepted under an
+  // older generation still allowed? Marks it as checked against `g`.
+  [[gnu::noinline]] bool recheck(const Generation& g, conntrack::Entry& e);
+  [[gnu::noinline]] void send_tcp_reset(const Generation& g, const rte_mbuf* offending,
+                                        uint16_t ip_offset, uint64_t now);
+  [[gnu::noinline]] void log_decision(const rte_mbuf* m, uint16_t ip_offset, const FilterRule& rule,
+                                      uint16_t in, int out, uint64_t now);
   bool icmp_allowed(uint64_t now);
   void drop_pending(Pending& p, DropReason reason);
   // Drops a frame already marked with its TxKind: a forwarded one counts under `reason`, a
@@ -105,6 +135,11 @@ class Pipeline {
 
   double icmp_tokens_ = 100;
   uint64_t icmp_refill_ = 0;
+  double log_tokens_ = 200;
+  uint64_t log_refill_ = 0;
+
+  conntrack::Table conntrack_;
+  uint64_t timeouts_generation_ = ~uint64_t{0};
 };
 
 }  // namespace bulwark::dataplane

@@ -87,6 +87,7 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
   settings.mbufs = 4095;
   settings.arp_max_entries = tables.dataplane.arp_max_entries;
   settings.arp_timeout_seconds = tables.dataplane.arp_timeout;
+  settings.max_connections = tables.dataplane.max_connections;
   std::vector<std::string> outputs;
   // Interfaces without a configured MAC get 02:62:77:00:00:<n> (n = 1, 2, …): capture ports have
   // no address of their own, and a replay must not depend on one.
@@ -161,6 +162,14 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
   Worker& w = dp->worker(0);
   const Generation* g = dp->current();
   ReplayResult result;
+  std::string log_path = fmt::format("{}/firewall.log", out_dir);
+  std::ofstream log(log_path, std::ios::trunc);
+  auto write_log = [&] {
+    for (const auto& line : dp->drain_log()) {
+      log << fmt::format("{}.{:06} ", clock / kMicrosPerSecond, clock % kMicrosPerSecond) << line << "\n";
+      ++result.log_lines;
+    }
+  };
   while (true) {
     for (auto& s : staging) {
       if (s.head == s.count && !s.eof) {
@@ -192,11 +201,15 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
     w.pipeline->service(*g, clock);
     w.pipeline->process(*g, first->frames + first->head, n, first->port, clock);
     first->head = static_cast<uint16_t>(first->head + n);
+    w.pipeline->age(clock);
     w.tx->flush();
+    write_log();
   }
   w.pipeline->service(*g, clock);
   w.pipeline->drop_held();
   w.tx->flush();
+  write_log();
+  result.connections = w.pipeline->connections().size();
 
   result.counters = dp->counters();
   dp.reset();  // stops the ports, which closes the capture files

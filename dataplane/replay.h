@@ -7,7 +7,8 @@
 // the clock is the timestamp of the burst's first frame, so a replay is deterministic: the same
 // inputs give byte-identical outputs. Output frames are stamped with the clock at which they
 // were sent. When the inputs end, packets still waiting for ARP are dropped as unresolved.
-// Interfaces without a configured `mac` use 02:62:77:00:00:<n>, n counting from 1.
+// Interfaces without a configured `mac` use 02:62:77:00:00:<n>, n counting from 1. Firewall log
+// lines go to OUT_DIR/firewall.log, each prefixed with the replay clock (seconds).
 #pragma once
 
 #include <optional>
@@ -29,6 +30,8 @@ struct ReplayResult {
   uint64_t in = 0;   // frames read
   uint64_t out = 0;  // frames written to interface captures
   std::vector<std::pair<std::string, uint64_t>> written;  // per output capture
+  uint64_t log_lines = 0;    // written to OUT_DIR/firewall.log
+  uint64_t connections = 0;  // in the connection table at the end
 };
 
 // EAL must be initialised (see eal.h).

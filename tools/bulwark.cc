@@ -22,6 +22,9 @@ const Command kCommands[] = {
     {"arp", "show the dataplane's neighbour table", bulwark::tools::run_arp},
     {"reload", "make bulwark-control re-read and apply the configuration", bulwark::tools::run_reload},
     {"stop", "stop bulwark-dataplane cleanly", bulwark::tools::run_stop},
+    {"conntrack", "list or flush tracked connections", bulwark::tools::run_conntrack},
+    {"record", "show or switch firewall rule records", bulwark::tools::run_record},
+    {"switch", "flip a named switch", bulwark::tools::run_switch},
 };
 
 void usage(std::FILE* out) {

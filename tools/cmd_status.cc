@@ -22,6 +22,7 @@ int parse(const std::vector<std::string>& args, const std::string& usage, const 
   options.add_options()("help,h", "show this help")(
       "socket", po::value<std::string>()->default_value(socket_default), "daemon socket");
   if (with_json) options.add_options()("json", "print JSON");
+  if (usage.rfind("usage: bulwark status", 0) == 0) options.add_options()("rules", "per-rule hit counters");
   try {
     po::store(po::command_line_parser(args).options(options).run(), vm);
     po::notify(vm);
@@ -58,7 +59,7 @@ int ask(const std::string& socket, MessageType type, MessageType expected, std::
 int run_status(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (int rc = parse(args,
-                     "usage: bulwark status [--json] [--socket PATH]\n\n"
+                     "usage: bulwark status [--rules] [--json] [--socket PATH]\n\n"
                      "Shows the running dataplane's generation, per-port counters, the outcome of "
                      "every received\nframe with a named reason for each drop, and per-stage counts.",
                      "/run/bulwark/dataplane.sock", vm, true);
@@ -66,8 +67,9 @@ int run_status(const std::vector<std::string>& args) {
     return rc;
   }
   std::string payload;
-  if (int rc = ask(vm["socket"].as<std::string>(), MessageType::kGetStatus, MessageType::kStatus, payload,
-                   vm.count("json") ? "json" : "text")) {
+  std::string what = vm.count("rules") ? (vm.count("json") ? "rules-json" : "rules")
+                                      : (vm.count("json") ? "json" : "text");
+  if (int rc = ask(vm["socket"].as<std::string>(), MessageType::kGetStatus, MessageType::kStatus, payload, what)) {
     return rc;
   }
   std::cout << payload << (vm.count("json") ? "\n" : "");

@@ -15,7 +15,12 @@ namespace {
 
 config::Tables sample_tables() {
   auto r = test::load_text(test::base_config(
-      "nat:\n  one_to_one: [{real: 192.168.1.0, virtual: 10.1.1.0, prefix: 24, interface: external}]\n"));
+      "nat:\n  one_to_one: [{real: 192.168.1.0, virtual: 10.1.1.0, prefix: 24, interface: external}]\n"
+      "firewall:\n  abort_on_reconfiguration: true\n"
+      "  incoming:\n    rules:\n"
+      "      - {interface: external, protocol: tcp, to: [192.168.1.10, 192.168.1.20], to_port: [http, 8000-8080], action: Server, log: true, comment: web}\n"
+      "      - {protocol: icmp, action: accept}\n"
+      "  rule_records:\n    - {name: Server, initial_mode: inactive, rules: [{protocol: tcp, from: 10.1.0.0/16, action: reject}]}\n"));
   REQUIRE(r.tables);
   return *r.tables;
 }
@@ -86,6 +91,22 @@ TEST_CASE("dataplane tables survive the encoding", "[protocol]") {
   CHECK(back->extern_address == t.extern_address);
   CHECK(back->dataplane.worker_lcores == t.dataplane.worker_lcores);
   CHECK(back->dataplane.exception_namespace == t.dataplane.exception_namespace);
+  CHECK(back->firewall.abort_on_reconfiguration);
+  REQUIRE(back->firewall.incoming.rules.size() == 2);
+  const auto& rule = back->firewall.incoming.rules[0];
+  CHECK(rule.action == config::ActionKind::kRecord);
+  CHECK(rule.record == 0);
+  CHECK(rule.log);
+  CHECK(rule.comment == "web");
+  CHECK(rule.to.size() == 2);
+  CHECK(rule.to_ports.size() == 2);
+  CHECK(rule.to_ports[1] == config::PortRange{8000, 8080});
+  CHECK(rule.interface == 1);
+  CHECK(rule.source.position == t.firewall.incoming.rules[0].source.position);
+  REQUIRE(back->firewall.records.size() == 1);
+  CHECK_FALSE(back->firewall.records[0].initially_active);
+  CHECK(back->firewall.records[0].rules.rules.at(0).action == config::ActionKind::kReject);
+  CHECK(back->dataplane.timeouts.tcp_established == t.dataplane.timeouts.tcp_established);
 }
 
 TEST_CASE("truncated or corrupted table messages are refused, never trusted", "[protocol][robustness]") {

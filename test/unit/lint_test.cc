@@ -51,6 +51,17 @@ TEST_CASE("shadowing takes groups, ports, protocols and interfaces into account"
   CHECK(has_diagnostic(r, Severity::kWarning, "rule 1", 18, 9));
 }
 
+TEST_CASE("a rule that jumps to a record never hides the rules after it", "[lint]") {
+  auto r = load_text(base_config(
+      "firewall:\n  incoming:\n    rules:\n"
+      "      - {protocol: tcp, action: Server}\n"
+      "      - {protocol: tcp, to_port: https, action: accept}\n"
+      "  rule_records:\n    - {name: Server, initial_mode: inactive, rules: [{to: 192.168.1.10, action: accept}]}\n"));
+  INFO(all_messages(r));
+  REQUIRE(r.tables);
+  CHECK(r.diagnostics.all().empty());
+}
+
 TEST_CASE("a list whose default ignores its rules is pointed out", "[lint]") {
   auto r = load_text(base_config(
       "firewall:\n  incoming:\n    default: drop\n    rules: [{protocol: tcp, action: accept}]\n"));

@@ -10,15 +10,18 @@
 A case is a folder test/pkt/NNN_name/ holding config.yaml, gen.py and what gen.py writes:
 in-IF.pcap (one input capture per interface of the configuration), expect-IF.pcap (every frame
 the box transmits on IF), expect-IF.punt.pcap (every frame handed to the exception path from IF)
-and expect.json (the counters `bulwark replay --json` must print). `run` replays the inputs twice,
-compares the outputs frame by frame with a field-level diff, checks every IPv4/ICMP/TCP/UDP
-checksum of the output, compares the counters, and checks that both runs wrote identical captures.
+and expect.json (the counters `bulwark replay --json` must print); optionally expect-firewall.log
+(the packet filter's log lines the replay writes to OUT_DIR/firewall.log). `run` replays the inputs
+twice, compares the outputs frame by frame with a field-level diff, checks every IPv4/ICMP/TCP/UDP
+checksum of the output, compares the counters (and firewall.log line by line when the case has
+expect-firewall.log), and checks that both runs wrote identical captures.
 
 The first half of this file is the library gen.py uses: `Case` records input frames with their
 expected outcome and the frames the box must send, and the builders (`routed`, `arp_reply`,
-`arp_request`, `icmp_error`, `fragments`) compute the expected frames from the input bytes
-directly, with struct and a checksum of their own, independently of the dataplane's code. The
-second half compares captures (aligned with difflib, then scapy field by field) and runs cases.
+`arp_request`, `icmp_error`, `fragments`, `tcp_reset`) compute the expected frames from the input
+bytes directly, with struct and a checksum of their own, independently of the dataplane's code.
+The second half compares captures (aligned with difflib, then scapy field by field) and runs
+cases.
 
 Run with Debian's /usr/bin/python3 (python3-scapy 2.5, python3-yaml).
 """
@@ -48,7 +51,11 @@ DROP_REASONS = (
     "ethertype_unsupported", "arp_malformed", "ipv4_truncated", "ipv4_bad_version", "ipv4_bad_ihl",
     "ipv4_bad_length", "ipv4_bad_checksum", "ipv4_martian_source", "ipv4_not_routable",
     "ttl_exceeded", "no_route", "mtu_exceeded", "fragmentation_failed", "neighbour_hold_full",
-    "neighbour_unresolved", "punt_unavailable", "no_tables", "tx_full")  # dataplane/counters.h
+    "neighbour_unresolved", "punt_unavailable", "no_tables", "tx_full",
+    # the packet filter and connection tracking (docs/firewall.md)
+    "filter_policy_drop", "filter_rule_drop", "filter_no_match", "filter_reject", "conntrack_full",
+    "conntrack_invalid", "tcp_no_connection", "conntrack_aborted")  # dataplane/counters.h
+FIREWALL_LOG = "firewall.log"  # written by `bulwark replay` into its output directory
 REPLAY_TIMEOUT = 50  # seconds per replay; meson gives a case 120 for two runs
 
 # ------------------------------------------------------------------------------------------------
@@ -245,6 +252,7 @@ def arp_reply(src_mac, src_ip, dst_mac, dst_ip, vlan=None):
 ICMP_TIME_EXCEEDED = (11, 0)
 ICMP_NET_UNREACHABLE = (3, 0)
 ICMP_FRAG_NEEDED = (3, 4)
+ICMP_PORT_UNREACHABLE = (3, 3)  # the packet filter's reject for anything but TCP
 
 
 def icmp_error(offending, kind, src_ip, src_mac, dst_mac, vlan=None, mtu=0):
@@ -260,6 +268,38 @@ def icmp_error(offending, kind, src_ip, src_mac, dst_mac, vlan=None, mtu=0):
                                 ip_bytes(src_ip), orig[12:16]))
     _set_ip_checksum(hdr)
     return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(hdr) + bytes(icmp)
+
+
+def tcp_reset(offending, src_mac, dst_mac, vlan=None):
+    """The TCP reset the packet filter's `reject` sends for an offending TCP segment
+    (docs/firewall.md, RFC 793): from the segment's destination to its source, ports swapped;
+    for a segment with ACK `seq = its ack` and only RST, otherwise `seq = 0`, RST+ACK and
+    `ack = its seq + payload length (+1 for SYN, +1 for FIN)`; a 20-byte TCP header (no
+    options, window 0, urgent pointer 0) in an IPv4 packet with IHL 5, TOS 0, ID 0, no flags,
+    TTL 64."""
+    orig = ip_packet(offending)
+    ihl = (orig[0] & 0x0F) * 4
+    assert orig[9] == 6, "a reset answers TCP only"
+    seg = orig[ihl:]
+    sport, dport, seq, ack, off_flags = struct.unpack("!HHIIH", seg[:14])
+    doff, flags = (off_flags >> 12) * 4, off_flags & 0x3F
+    payload = len(seg) - doff
+    if flags & 0x10:  # ACK
+        r_seq, r_ack, r_flags = ack, 0, 0x04
+    else:
+        r_seq = 0
+        r_ack = (seq + payload + (1 if flags & 0x02 else 0) + (1 if flags & 0x01 else 0)) \
+            & 0xFFFFFFFF
+        r_flags = 0x14
+    src, dst = orig[16:20], orig[12:16]
+    tcp = bytearray(struct.pack("!HHIIBBHHH", dport, sport, r_seq, r_ack, 5 << 4, r_flags, 0, 0,
+                                0))
+    pseudo = struct.pack("!4s4sBBH", src, dst, 0, 6, len(tcp))
+    tcp[16:18] = struct.pack("!H", inet_checksum(pseudo + tcp))
+    hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 0, 0, 64, 6, 0, src,
+                                dst))
+    _set_ip_checksum(hdr)
+    return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(hdr) + bytes(tcp)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -322,6 +362,8 @@ class Case:
         self.counts = {k: 0 for k in OUTCOMES}
         self.counts.update(generated=0, tx_forwarded=0)
         self.dropped = {}
+        self.firewall_log = None  # expected firewall.log lines, once expect_log() was called
+        self.burst_start_us = None
 
     def iface(self, name):
         return next(i for i in self.ifaces if i.name == name)
@@ -346,7 +388,9 @@ class Case:
         t = self.now_us + (self.step_us if after_s is None else round(after_s * 1_000_000))
         if same_burst:
             assert self.last_rx == name, "same_burst needs the previous frame on the same input"
-        elif self.last_rx == name:
+        else:
+            self.burst_start_us = t  # the replay clock while this burst is processed
+        if not same_burst and self.last_rx == name:
             other = next(n for n in self.names if n != name)
             self._record(other, separator_frame(), "dropped:l2_not_for_us",
                          (self.now_us + t) // 2)
@@ -364,6 +408,20 @@ class Case:
         """A frame the box hands to the exception path (received on `name`), unchanged."""
         self.punts[name].append((self.now_us, bytes(frame)))
 
+    def expect_log(self):
+        """The case checks the packet filter's log: expect.json gets `log_lines`, and the lines
+        given with `log` are written to expect-firewall.log (when there are any)."""
+        if self.firewall_log is None:
+            self.firewall_log = []
+
+    def log(self, text):
+        """A line the replay writes to OUT_DIR/firewall.log for the frame received last, prefixed
+        with the replay clock as SECONDS.MICROSECONDS: the time of the first frame of that
+        frame's burst (docs/dataplane.md, Replay)."""
+        self.expect_log()
+        t = self.burst_start_us
+        self.firewall_log.append(f"{t // 1_000_000}.{t % 1_000_000:06d} {text}")
+
     def expected_json(self):
         c = self.counts
         assert c["tx_forwarded"] == c["forwarded"], \
@@ -372,16 +430,20 @@ class Case:
         n_out = sum(len(v) for v in self.outputs.values())
         assert n_in == c["forwarded"] + c["punted"] + c["consumed"] + sum(self.dropped.values())
         assert n_out == c["forwarded"] + c["generated"]
-        return {"in": n_in, "out": n_out, "forwarded": c["forwarded"],
-                "generated": c["generated"], "punted": c["punted"], "consumed": c["consumed"],
-                "dropped": dict(sorted(self.dropped.items()))}
+        out = {"in": n_in, "out": n_out, "forwarded": c["forwarded"],
+               "generated": c["generated"], "punted": c["punted"], "consumed": c["consumed"],
+               "dropped": dict(sorted(self.dropped.items()))}
+        if self.firewall_log is not None:
+            out["log_lines"] = len(self.firewall_log)
+        return out
 
     def write(self, out_dir=None):
         out_dir = out_dir or self.dir
         os.makedirs(out_dir, exist_ok=True)
         for old in (glob.glob(os.path.join(out_dir, "in-*.pcap")) +
                     glob.glob(os.path.join(out_dir, "expect-*.pcap")) +
-                    glob.glob(os.path.join(out_dir, "expect.json"))):
+                    glob.glob(os.path.join(out_dir, "expect.json")) +
+                    glob.glob(os.path.join(out_dir, "expect-" + FIREWALL_LOG))):
             os.remove(old)
         summary = self.expected_json()
         for n in self.names:
@@ -391,6 +453,10 @@ class Case:
         with open(os.path.join(out_dir, "expect.json"), "w", encoding="utf-8") as f:
             json.dump(summary, f, indent=2)
             f.write("\n")
+        if self.firewall_log:
+            with open(os.path.join(out_dir, "expect-" + FIREWALL_LOG), "w",
+                      encoding="utf-8") as f:
+                f.write("".join(line + "\n" for line in self.firewall_log))
 
 
 def generate(build):
@@ -619,6 +685,39 @@ def compare_outputs(case_dir, names, out_dir):
     return problems
 
 
+def read_lines(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        return f.read().splitlines()
+
+
+def compare_firewall_log(case_dir, out_dir):
+    """When the case has expect-firewall.log: the replay's firewall.log, line by line."""
+    exp_path = os.path.join(case_dir, "expect-" + FIREWALL_LOG)
+    if not os.path.exists(exp_path):
+        return []
+    act_path = os.path.join(out_dir, FIREWALL_LOG)
+    if not os.path.exists(act_path):
+        return [f"{FIREWALL_LOG}: the replay did not write it"]
+    expected, actual = read_lines(exp_path), read_lines(act_path)
+    problems = []
+    ops = difflib.SequenceMatcher(None, expected, actual, autojunk=False).get_opcodes()
+    for tag, e0, e1, a0, a1 in ops:
+        if tag == "equal":
+            continue
+        pairs = min(e1 - e0, a1 - a0) if tag == "replace" else 0
+        for k in range(pairs):
+            problems.append(f"{FIREWALL_LOG} line {e0 + k + 1}: differs")
+            problems.append(f"      expected: {expected[e0 + k]}")
+            problems.append(f"      actual:   {actual[a0 + k]}")
+        for k in range(e0 + pairs, e1):
+            problems.append(f"{FIREWALL_LOG} expected line {k + 1}: missing: {expected[k]}")
+        for k in range(a0 + pairs, a1):
+            problems.append(f"{FIREWALL_LOG} actual line {k + 1}: not expected: {actual[k]}")
+    if len(expected) != len(actual):
+        problems.append(f"{FIREWALL_LOG}: {len(expected)} lines expected, {len(actual)} actual")
+    return problems
+
+
 def compare_stats(case_dir, stats):
     path = os.path.join(case_dir, "expect.json")
     if not os.path.exists(path):
@@ -698,10 +797,16 @@ def cmd_run(args):
             runs.append(out)
             if n == 1:
                 problems += compare_outputs(case_dir, names, out)
+                problems += compare_firewall_log(case_dir, out)
                 problems += compare_stats(case_dir, stats)
                 print(f"{name}: replay counters {json.dumps(stats, sort_keys=True)}")
         if len(runs) == 2:
             problems += compare_runs(runs[0], runs[1], args.determinism)
+            if os.path.exists(os.path.join(case_dir, "expect-" + FIREWALL_LOG)):
+                logs = [os.path.join(r, FIREWALL_LOG) for r in runs]
+                if all(os.path.exists(p) for p in logs) and \
+                        read_lines(logs[0]) != read_lines(logs[1]):
+                    problems.append(f"determinism: {FIREWALL_LOG} differs between two runs")
         if args.keep:
             if os.path.exists(args.keep):
                 shutil.rmtree(args.keep)
@@ -801,6 +906,14 @@ def cmd_selfcheck(args):
             for reason in exp.get("dropped", {}):
                 if reason not in DROP_REASONS:
                     problems.append(f"expect.json: unknown drop reason {reason}")
+            log_path = os.path.join(case_dir, "expect-" + FIREWALL_LOG)
+            log_n = len(read_lines(log_path)) if os.path.exists(log_path) else 0
+            if "log_lines" in exp and exp["log_lines"] != log_n:
+                problems.append(f"expect.json log_lines={exp['log_lines']} but "
+                                f"expect-{FIREWALL_LOG} holds {log_n} lines")
+            if "log_lines" not in exp and log_n:
+                problems.append(f"expect-{FIREWALL_LOG} holds {log_n} lines but expect.json "
+                                "has no log_lines")
         print(f"{'FAIL' if problems else 'ok'} selfcheck {case_dir}")
         for p in problems:
             print("  " + p)

@@ -72,7 +72,7 @@ def build(c):
     # Internet -> office computer, now known; office computer -> the uplink router itself
     # (connected external network, no gateway).
     f = c.rx("external", Ether(dst=e, src=GW_MAC) / IP(src=WEB, dst=PC, ttl=54, id=5) /
-             TCP(sport=443, dport=50001, flags="A", seq=1, ack=1) / Raw(b"x" * 100), "forwarded")
+             UDP(sport=443, dport=50001) / Raw(b"x" * 100), "forwarded")
     c.tx("internal", routed(f, i, PC_MAC))
     f = c.rx("internal", Ether(dst=i, src=PC_MAC) / IP(src=PC, dst=GW, id=6) /
              ICMP(id=0x2222, seq=1) / payload, "forwarded")
@@ -83,7 +83,7 @@ def build(c):
                              UDP(sport=5000, dport=53) / Raw(b"abcd")), "forwarded")
     c.tx("external", routed(f, e, GW_MAC))
     f = c.rx("external", pad(Ether(dst=e, src=GW_MAC) / IP(src=WEB, dst=PC, ttl=54, id=8) /
-                             TCP(sport=443, dport=50001, flags="A", seq=101, ack=1)), "forwarded")
+                             UDP(sport=443, dport=50001)), "forwarded")
     c.tx("internal", routed(f, i, PC_MAC))
 
     # A second office computer asks for the box: answered and learned, so traffic to it leaves

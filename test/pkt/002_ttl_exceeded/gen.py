@@ -87,7 +87,7 @@ def build(c):
              TCP(sport=443, dport=40000, flags="SA", seq=5, ack=6), "dropped:ttl_exceeded")
     c.tx("external", icmp_error(f, ICMP_TIME_EXCEEDED, BOX_EXT, e, SRV_MAC), "generated")
     f = c.rx("external", Ether(dst=e, src=SRV_MAC) / IP(src=SRV, dst=PC, ttl=2, id=0x21) /
-             TCP(sport=443, dport=40000, flags="SA", seq=5, ack=6), "forwarded")
+             UDP(sport=443, dport=40000), "forwarded")
     c.tx("internal", routed(f, i, PC_MAC))
 
 

@@ -1,0 +1,16 @@
+// Firewall log lines, in the manner of the manual's kernel log (chapter 15.5):
+//   fw-incoming-2 act=ACCEPT IN=external OUT=internal SRC=10.1.0.100 DST=192.168.1.10 LEN=60
+//   TOS=0x00 TTL=63 ID=4711 PROTO=TCP SPT=40000 DPT=80 RULE=7 "web access"
+// (one line). OUT is empty for traffic to the box itself.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dataplane/log_ring.h"
+
+namespace bulwark::dataplane {
+
+std::string format_log(const LogRecord& r, const std::vector<std::string>& interface_names);
+
+}  // namespace bulwark::dataplane
