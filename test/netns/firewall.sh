@@ -51,10 +51,21 @@ firewall:
     default: rules
     rules:
       - {interface: external, protocol: tcp, from: 10.1.0.0/16, to: 192.168.1.10, to_port: 8080, action: Maintenance, log: true, comment: maintenance access}
+      - {protocol: tcp, to_port: 9090, action: Service}
+      - {protocol: tcp, to_port: 9191, action: Short}
   rule_records:
     - name: Maintenance
       initial_mode: inactive
       rules: [{protocol: tcp, from: 10.1.0.100, action: accept}]
+    - name: Service
+      controlled_by: {switch: CMD1}
+      rules: [{protocol: tcp, action: accept}]
+    - name: Short
+      initial_mode: inactive
+      deactivation_timeout: 2s
+      rules: [{protocol: tcp, action: accept}]
+switches:
+  - {name: CMD1, initial: off}
 YAML
 }
 write_config false
@@ -122,6 +133,19 @@ echo ping >&"${LONG2[1]}"; read -t 5 -r answer <&"${LONG2[0]}" || answer=none
 check "and switching the record off cuts it" test "$answer" = timeout
 exec {LONG2[1]}>&-
 wait "$LONG2_PID" 2>/dev/null || true
+
+# A record that follows a switch, and one that switches itself off.
+check "a switch-controlled record follows its switch" \
+  sh -c "'$BUILD/tools/bulwark' record Service --socket '$TMP/ctl.sock' | grep -q 'Service: inactive, controlled by switch CMD1' &&
+         '$BUILD/tools/bulwark' switch CMD1 on --socket '$TMP/ctl.sock' >/dev/null &&
+         '$BUILD/tools/bulwark' record Service --socket '$TMP/ctl.sock' | grep -q 'Service: active'"
+check "a switch-controlled record cannot be switched directly" \
+  sh -c "! '$BUILD/tools/bulwark' record Service off --socket '$TMP/ctl.sock' 2>/dev/null"
+bw record Short on --socket "$TMP/ctl.sock" >/dev/null
+check "a record with a deactivation timeout is on at first" \
+  sh -c "'$BUILD/tools/bulwark' record Short --socket '$TMP/ctl.sock' | grep -q 'Short: active, switches off in'"
+check "and switches itself off when the timeout has passed" \
+  wait_for "the deactivation" 10 sh -c "'$BUILD/tools/bulwark' record Short --socket '$TMP/ctl.sock' | grep -q 'Short: inactive'"
 
 check "bulwark conntrack flush empties the table" \
   sh -c "'$BUILD/tools/bulwark' conntrack flush --socket '$TMP/dp.sock' | grep -q flushed && test -z \"\$('$BUILD/tools/bulwark' conntrack --socket '$TMP/dp.sock')\""
