@@ -7,6 +7,7 @@
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include <fmt/format.h>
 
@@ -104,6 +105,9 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     res.hz = hz;
     res.conntrack_capacity = std::max<uint32_t>(settings.max_connections / settings.workers, 1024);
     res.worker = w->index;
+    // A random hash key keeps remote hosts from aiming their flows at one bucket; a replay keeps
+    // the fixed one so that it stays repeatable.
+    if (!settings.rx_timestamps) res.conntrack_seed = rte_rand();
     res.log = &w->log;
     w->pipeline = std::make_unique<Pipeline>(res, w->counters, *w->tx);
   }

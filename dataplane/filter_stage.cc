@@ -54,7 +54,7 @@ bool is_icmp_error_type(uint8_t type) {
          type == kIcmpParameterProblem;
 }
 
-// The TCP window scale option of a SYN, or 0.
+// The TCP window scale option of a SYN, or kNoWindowScale.
 uint8_t window_scale(const uint8_t* options, size_t length) {
   for (size_t i = 0; i < length;) {
     uint8_t kind = options[i];
@@ -67,7 +67,7 @@ uint8_t window_scale(const uint8_t* options, size_t length) {
     if (kind == 3 && options[i + 1] == 3 && i + 2 < length) return std::min<uint8_t>(options[i + 2], 14);
     i += options[i + 1];
   }
-  return 0;
+  return conntrack::kNoWindowScale;
 }
 
 // Reads the transport ports (or ICMP identifier) of a packet whose IPv4 header is at `ip`,
@@ -205,9 +205,8 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   if (!list) return true;
 
   // Only a SYN opens a TCP connection.
-  bool tcp = flow.key.protocol == config::kProtoTcp && !flow.trailing_fragment;
-  if (tcp && (flow.info.tcp_flags & (conntrack::kTcpSyn | conntrack::kTcpAck | conntrack::kTcpRst)) !=
-                 conntrack::kTcpSyn) {
+  if (!flow.trailing_fragment && !flow.icmp_error &&
+      !conntrack::opens_connection(flow.key.protocol, flow.info)) {
     drop(m, DropReason::tcp_no_connection);
     return false;
   }

@@ -27,7 +27,8 @@ Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters,
       counters_(counters),
       tx_(tx),
       conntrack_(resources.conntrack_capacity,
-                 conntrack::Timeouts::from_config(config::ConntrackTimeouts{}, resources.hz)) {}
+                 conntrack::Timeouts::from_config(config::ConntrackTimeouts{}, resources.hz),
+                 resources.conntrack_seed) {}
 
 void Pipeline::drop(rte_mbuf* m, DropReason reason) {
   counters_.drop(reason);

@@ -32,6 +32,7 @@ struct PipelineResources {
   rte_mempool* indirect_pool = nullptr;  // fragment payload references
   uint64_t hz = 1;                       // clock ticks per second
   uint32_t conntrack_capacity = 1024;    // this worker's share of the connection table
+  uint64_t conntrack_seed = conntrack::Table::kDefaultSeed;  // keys the table's hash
   unsigned worker = 0;                   // index for per-worker rule counters
   LogRing* log = nullptr;                // firewall log records for the management thread
 };

@@ -12,6 +12,14 @@ namespace bulwark::dataplane {
 namespace {
 
 constexpr uint16_t kRxDescriptors = 1024;
+
+// A symmetric Toeplitz key (0x6d5a repeated): both directions of a connection hash alike, so
+// they reach the same queue and worker, which owns the connection (docs/conntrack.md).
+uint8_t symmetric_rss_key[52] = {
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a,
+    0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d,
+    0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a, 0x6d, 0x5a};
 constexpr uint16_t kTxDescriptors = 1024;
 
 std::optional<uint16_t> find_or_create(const std::string& device, std::string& error) {
@@ -56,6 +64,10 @@ std::optional<PortInfo> setup_port(const std::string& device, const PortOptions&
     conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
     conf.rx_adv_conf.rss_conf.rss_hf =
         (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+    if (info.hash_key_size > 0 && info.hash_key_size <= sizeof symmetric_rss_key) {
+      conf.rx_adv_conf.rss_conf.rss_key = symmetric_rss_key;
+      conf.rx_adv_conf.rss_conf.rss_key_len = info.hash_key_size;
+    }
   }
   uint64_t rx_offloads = 0;
   if (options.rx_timestamp) rx_offloads |= RTE_ETH_RX_OFFLOAD_TIMESTAMP;
