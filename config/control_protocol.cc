@@ -297,6 +297,36 @@ std::string encode_dataplane_tables(const Tables& t) {
   write_list(w, f.incoming);
   write_list(w, f.outgoing);
   write_list(w, f.dmz);
+
+  const NatTables& n = t.nat;
+  w.u8(static_cast<uint8_t>(n.mapping));
+  w.u16(n.port_range.low);
+  w.u16(n.port_range.high);
+  w.u32(static_cast<uint32_t>(n.one_to_one.size()));
+  for (const auto& o : n.one_to_one) {
+    w.prefix(o.real);
+    w.prefix(o.virtual_network);
+    w.u16(o.interface);
+    w.source(o.source);
+  }
+  w.u32(static_cast<uint32_t>(n.masquerade.size()));
+  for (const auto& m : n.masquerade) {
+    w.u16(m.interface);
+    w.u32(m.address.value);
+    write_prefixes(w, m.from);
+    w.source(m.source);
+  }
+  w.u32(static_cast<uint32_t>(n.port_forwarding.size()));
+  for (const auto& p : n.port_forwarding) {
+    w.u8(p.protocol);
+    w.prefix(p.from);
+    write_ports(w, {p.from_port, p.incoming_port, p.redirect_port});
+    w.u32(p.incoming_ip.value);
+    w.u16(p.interface);
+    w.u32(p.redirect_ip.value);
+    w.u8(p.log);
+    w.source(p.source);
+  }
   return w.take();
 }
 
@@ -416,6 +446,65 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
       error = "malformed rule list";
       return std::nullopt;
     }
+  }
+
+  NatTables& n = t.nat;
+  uint8_t mapping = r.u8();
+  n.port_range = {r.u16(), r.u16()};
+  if (mapping > static_cast<uint8_t>(MappingBehaviour::kEndpointIndependent) ||
+      n.port_range.low > n.port_range.high) {
+    error = "malformed NAT settings";
+    return std::nullopt;
+  }
+  n.mapping = static_cast<MappingBehaviour>(mapping);
+  uint32_t count = r.count(12);
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    OneToOneEntry o;
+    o.real = r.prefix();
+    o.virtual_network = r.prefix();
+    o.interface = r.u16();
+    o.source = r.source();
+    if (o.interface >= t.interfaces.size() || o.real.length != o.virtual_network.length) {
+      error = "malformed 1:1 NAT entry";
+      return std::nullopt;
+    }
+    n.one_to_one.push_back(o);
+  }
+  count = r.count(14);
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    MasqueradeEntry m;
+    m.interface = r.u16();
+    m.address.value = r.u32();
+    if (!read_prefixes(r, m.from) || m.interface >= t.interfaces.size()) {
+      error = "malformed masquerading entry";
+      return std::nullopt;
+    }
+    m.source = r.source();
+    n.masquerade.push_back(std::move(m));
+  }
+  count = r.count(30);
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    PortForwardEntry p;
+    p.protocol = r.u8();
+    p.from = r.prefix();
+    std::vector<PortRange> ports;
+    if (!read_ports(r, ports) || ports.size() != 3) {
+      error = "malformed port forwarding entry";
+      return std::nullopt;
+    }
+    p.from_port = ports[0];
+    p.incoming_port = ports[1];
+    p.redirect_port = ports[2];
+    p.incoming_ip.value = r.u32();
+    p.interface = r.u16();
+    p.redirect_ip.value = r.u32();
+    p.log = r.u8() != 0;
+    p.source = r.source();
+    if (p.interface >= t.interfaces.size()) {
+      error = "port forwarding refers to an unknown interface";
+      return std::nullopt;
+    }
+    n.port_forwarding.push_back(std::move(p));
   }
   if (!r.done()) {
     error = "truncated or oversized table message";

@@ -79,6 +79,8 @@ const char* state_name(State s) {
       return "ICMP_REQUEST";
     case State::kIcmpReplied:
       return "ICMP_REPLIED";
+    case State::kAlias:
+      return "ALIAS";
   }
   return "?";
 }
@@ -115,6 +117,8 @@ uint64_t Timeouts::of(State s, uint8_t protocol) const {
     case State::kIcmpRequest:
     case State::kIcmpReplied:
       return icmp;
+    case State::kAlias:
+      return generic;
   }
   return generic;
 }
@@ -125,6 +129,7 @@ bool is_protected(const Entry& e) {
     case State::kFinWait:
     case State::kCloseWait:
     case State::kAssured:
+    case State::kAlias:  // goes with its partner, never alone
       return true;
     default:
       return false;
@@ -193,6 +198,21 @@ Entry* Table::find(size_t bucket, uint16_t t, const FlowKey& key, const FlowKey&
     } else {
       continue;
     }
+    const uint32_t partner = cold_[i].partner;
+    if (e.state == State::kAlias) {
+      // The reply tuple of a translated connection: stands for its partner.
+      if (d != Direction::kOriginal) continue;
+      Entry& primary = entries_[partner];
+      if (primary.expires <= now) {
+        release(partner);
+        continue;
+      }
+      direction = Direction::kReply;
+      return &primary;
+    }
+    // A translated connection answers only through its alias: an untranslated reply is not
+    // part of it (masqueraded hosts are not reachable directly).
+    if (partner != kNoPartner && d == Direction::kReply) continue;
     if (e.expires <= now) {  // dead: free it and keep looking (a new entry may follow)
       release(i);
       continue;
@@ -222,7 +242,55 @@ void Table::prefetch(const FlowKey& key) const {
 
 Entry* Table::insert(const FlowKey& key_in, const PacketInfo& first, uint64_t now) {
   if (!opens_connection(key_in.protocol, first)) return nullptr;
-  const FlowKey key = normalised(key_in);
+  Entry* placed = place(normalised(key_in), now);
+  if (!placed) return nullptr;
+  Entry& e = *placed;
+  const FlowKey key = e.key;
+  if (key.protocol == config::kProtoTcp) {
+    tcp::start(e, first);
+  } else if (key.protocol == config::kProtoIcmp) {
+    e.state = State::kIcmpRequest;
+  } else {
+    e.state = State::kUnreplied;
+  }
+  e.expires = now + timeouts_.of(e.state, key.protocol);
+  e.pending_packets[0] = 1;
+  e.pending_bytes[0] = first.length;
+  return &e;
+}
+
+Entry* Table::insert(const FlowKey& key_in, const PacketInfo& first, uint64_t now,
+                     const FlowKey& reply_in) {
+  const FlowKey reply = normalised(reply_in);
+  if (reply == normalised(key_in).reversed()) return insert(key_in, first, now);
+  Entry* e = insert(key_in, first, now);
+  if (!e) return nullptr;
+  const size_t primary = index_of(*e);
+  // The alias slot may not reuse the primary's: keep the primary protected while placing it.
+  const State state = e->state;
+  e->state = State::kAlias;
+  Entry* alias = place(reply, now);
+  e->state = state;
+  if (!alias) {
+    release(primary);
+    return nullptr;
+  }
+  alias->state = State::kAlias;
+  alias->expires = std::numeric_limits<uint64_t>::max();
+  const size_t a = index_of(*alias);
+  cold_[a].partner = static_cast<uint32_t>(primary);
+  cold_[primary].partner = static_cast<uint32_t>(a);
+  return e;
+}
+
+FlowKey Table::reply_key(const Entry& e) const {
+  const uint32_t partner = cold_[index_of(e)].partner;
+  return partner == kNoPartner ? e.key.reversed() : entries_[partner].key;
+}
+
+// Finds a slot for `key` (a free one, an expired one, or the non-protected one nearest its
+// deadline) and marks it used with an empty entry; nullptr when there is none.
+Entry* Table::place(const FlowKey& key, uint64_t now) {
   const uint64_t h = hash(key);
   const size_t candidates[2] = {first_bucket(h), second_bucket(h)};
   const size_t count = candidates[1] == candidates[0] ? 1 : 2;
@@ -264,17 +332,7 @@ Entry* Table::insert(const FlowKey& key_in, const PacketInfo& first, uint64_t no
   e = Entry{};
   e.key = key;
   e.in_use = true;
-  if (key.protocol == config::kProtoTcp) {
-    tcp::start(e, first);
-  } else if (key.protocol == config::kProtoIcmp) {
-    e.state = State::kIcmpRequest;
-  } else {
-    e.state = State::kUnreplied;
-  }
-  e.expires = now + timeouts_.of(e.state, key.protocol);
-  e.pending_packets[0] = 1;
-  e.pending_bytes[0] = first.length;
-  cold_[slot] = Cold{{0, 0}, {0, 0}, now, 0};
+  cold_[slot] = Cold{{0, 0}, {0, 0}, now, 0, kNoPartner};
   tag(slot) = tag_of(h);
   ++used_;
   return &e;
@@ -284,6 +342,13 @@ void Table::release(size_t i) {
   tag(i) = 0;
   entries_[i].in_use = false;
   --used_;
+  // A translated connection's two slots go together.
+  const uint32_t partner = cold_[i].partner;
+  cold_[i].partner = kNoPartner;
+  if (partner != kNoPartner && entries_[partner].in_use) {
+    cold_[partner].partner = kNoPartner;
+    release(partner);
+  }
 }
 
 void Table::erase(Entry* e) {

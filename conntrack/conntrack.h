@@ -80,6 +80,9 @@ enum class State : uint8_t {
   // ICMP query
   kIcmpRequest,
   kIcmpReplied,
+  // The second slot of a translated connection (NAT): found by the reply tuple, it stands for its
+  // partner entry; it has no state of its own and lives and dies with the partner.
+  kAlias,
 };
 const char* state_name(State s);
 
@@ -167,6 +170,17 @@ class Table {
   // the table is full, or for a TCP packet other than a SYN without ACK (see `opens_connection`).
   // The caller has looked the key up first: no live entry exists for it.
   Entry* insert(const FlowKey& key, const PacketInfo& first, uint64_t now);
+  // The same for a translated connection whose replies carry `reply` rather than
+  // key.reversed(): the connection is then found under both tuples. nullptr when full.
+  Entry* insert(const FlowKey& key, const PacketInfo& first, uint64_t now, const FlowKey& reply);
+  // The tuple replies carry: key.reversed() unless the connection is translated.
+  FlowKey reply_key(const Entry& e) const;
+  // True when no live connection uses the tuple `key` in either direction, translated or not
+  // (port allocation for NAT).
+  bool unused(const FlowKey& key, uint64_t now) {
+    Direction ignored;
+    return lookup(key, now, ignored) == nullptr && lookup(key.reversed(), now, ignored) == nullptr;
+  }
   void erase(Entry* e);
 
   // Advances the state machine with one packet; on kAccept also counts the packet and refreshes
@@ -190,7 +204,9 @@ class Table {
   template <class Fn>
   void for_each(uint64_t now, Fn&& fn) const {
     for (size_t i = 0; i < slots_; ++i) {
-      if (entries_[i].in_use && entries_[i].expires > now) fn(entries_[i]);
+      if (entries_[i].in_use && entries_[i].state != State::kAlias && entries_[i].expires > now) {
+        fn(entries_[i]);
+      }
     }
   }
 
@@ -209,7 +225,10 @@ class Table {
     uint64_t bytes[2];
     uint64_t created;
     uint32_t rule_id;
+    uint32_t partner;  // the alias slot of a translated connection (or its primary), or kNoPartner
   };
+  static constexpr uint32_t kNoPartner = 0xffffffff;
+  Entry* place(const FlowKey& key, uint64_t now);
 
   uint64_t hash(const FlowKey& key) const;
   // The two candidate buckets of a hash (they may coincide).

@@ -55,6 +55,8 @@ enum class DropReason : uint8_t {
   conntrack_invalid,
   tcp_no_connection,
   conntrack_aborted,
+  nat_ports_exhausted,
+  nat_fragment,
   count
 };
 
@@ -97,8 +99,10 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"conntrack_invalid", "not valid for its connection's state (e.g. out of window)"},
     {"tcp_no_connection", "TCP segment of no known connection and not a SYN"},
     {"conntrack_aborted", "connection no longer allowed after reconfiguration"},
+    {"nat_ports_exhausted", "no free masquerading port"},
+    {"nat_fragment", "fragment after the first of a translated connection (no reassembly)"},
 }};
-static_assert(kDropReasons[static_cast<size_t>(DropReason::conntrack_aborted)].name == "conntrack_aborted");
+static_assert(kDropReasons[static_cast<size_t>(DropReason::nat_fragment)].name == "nat_fragment");
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
 
 inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }

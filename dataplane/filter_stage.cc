@@ -11,6 +11,7 @@
 #include "dataplane/checksum.h"
 #include "dataplane/headers.h"
 #include "dataplane/pipeline.h"
+#include "nat/rewrite.h"
 
 namespace bulwark::dataplane {
 namespace {
@@ -108,22 +109,8 @@ FilterKey filter_key(const FlowKey& k, uint16_t in) {
 
 }  // namespace
 
-// What the filter knows about one packet.
-struct Pipeline::Flow {
-  FlowKey key;
-  PacketInfo info;
-  bool icmp_error = false;
-  bool trailing_fragment = false;  // a fragment after the first: no transport header
-  uint8_t icmp_type = 0;
-  FlowKey inner;  // for ICMP errors: the packet the error is about
-  bool inner_valid = false;
-};
-
-bool Pipeline::admit(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint16_t in,
-                     uint16_t in_vlan, int out, uint64_t now) {
-  const auto* ip = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset);
-  size_t available = rte_pktmbuf_data_len(m) - ip_offset;
-  Flow flow;
+// Parses what the filter and the translations need; false when the transport header is cut short.
+static bool parse_flow(const Ipv4Header* ip, size_t available, Pipeline::Flow& flow) {
   flow.key.src = ip->src.to_host();
   flow.key.dst = ip->dst.to_host();
   flow.key.protocol = ip->protocol;
@@ -131,14 +118,11 @@ bool Pipeline::admit(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint1
   size_t ihl = ip->header_length();
   if (ip->fragment_offset() != 0) {
     flow.trailing_fragment = true;
-  } else if (!read_ports(ip, available, flow.key)) {
-    drop(m, DropReason::ipv4_truncated);
-    return false;
-  } else if (ip->protocol == config::kProtoTcp) {
-    if (available < ihl + sizeof(TcpHeader)) {
-      drop(m, DropReason::ipv4_truncated);
-      return false;
-    }
+    return true;
+  }
+  if (!read_ports(ip, available, flow.key)) return false;
+  if (ip->protocol == config::kProtoTcp) {
+    if (available < ihl + sizeof(TcpHeader)) return false;
     const auto* tcp = reinterpret_cast<const TcpHeader*>(reinterpret_cast<const uint8_t*>(ip) + ihl);
     size_t doff = (tcp->data_offset >> 4) * 4u;
     flow.info.tcp_flags = tcp->flags;
@@ -148,61 +132,106 @@ bool Pipeline::admit(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint1
     uint32_t segment = flow.info.length > ihl ? flow.info.length - static_cast<uint32_t>(ihl) : 0;
     flow.info.payload = segment > doff ? segment - static_cast<uint32_t>(doff) : 0;
     if ((tcp->flags & conntrack::kTcpSyn) && doff > sizeof(TcpHeader) && available >= ihl + doff) {
-      flow.info.window_scale = window_scale(reinterpret_cast<const uint8_t*>(tcp + 1), doff - sizeof(TcpHeader));
+      flow.info.window_scale =
+          window_scale(reinterpret_cast<const uint8_t*>(tcp + 1), doff - sizeof(TcpHeader));
     }
   } else if (ip->protocol == config::kProtoIcmp) {
-    const uint8_t* icmp = reinterpret_cast<const uint8_t*>(ip) + ihl;
-    flow.icmp_type = icmp[0];
-    if (is_icmp_error_type(icmp[0])) {
-      flow.icmp_error = true;
-      const auto* inner = reinterpret_cast<const Ipv4Header*>(icmp + sizeof(IcmpHeader));
-      size_t inner_available = available - ihl - sizeof(IcmpHeader);
-      if (available >= ihl + sizeof(IcmpHeader) + sizeof(Ipv4Header) && inner->version() == 4 &&
-          inner->header_length() >= sizeof(Ipv4Header)) {
-        flow.inner.src = inner->src.to_host();
-        flow.inner.dst = inner->dst.to_host();
-        flow.inner.protocol = inner->protocol;
-        flow.inner_valid = read_ports(inner, inner_available, flow.inner);
+    flow.icmp_error = is_icmp_error_type(reinterpret_cast<const uint8_t*>(ip)[ihl]);
+  }
+  return true;
+}
+
+bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint64_t now,
+                     Flow& flow) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, Ipv4Header*, ip_offset);
+  auto* bytes = reinterpret_cast<uint8_t*>(ip);
+  size_t available = rte_pktmbuf_data_len(m) - ip_offset;
+  if (!parse_flow(ip, available, flow)) {
+    drop(m, DropReason::ipv4_truncated);
+    return false;
+  }
+  const nat::Rules& rules = g.nat();
+
+  if (flow.trailing_fragment) {
+    // No ports: only the static 1:1 mapping can translate it.
+    if (auto real = rules.virtual_to_real(flow.key.dst)) {
+      conntrack::FlowKey to = flow.key;
+      to.dst = *real;
+      nat::rewrite(bytes, available, to);
+    } else if (rules.is_stateful_address(flow.key.dst)) {
+      drop(m, DropReason::nat_fragment);
+      return false;
+    }
+    flow.is_new = true;
+    return true;
+  }
+
+  if (flow.icmp_error) {
+    // Related to a tracked connection (its embedded header is looked up from the embedded
+    // packet's receiver's side), and translated back when the connection is.
+    const size_t ihl = ip->header_length();
+    conntrack::FlowKey inner;
+    if (available >= ihl + sizeof(IcmpHeader) + sizeof(Ipv4Header) &&
+        nat::read_tuple(bytes + ihl + sizeof(IcmpHeader), available - ihl - sizeof(IcmpHeader), inner)) {
+      Direction d;
+      if (conntrack::Entry* e = conntrack_.lookup(inner.reversed(), now, d)) {
+        conntrack::FlowKey reply = conntrack_.reply_key(*e);
+        if (!(reply == e->key.reversed())) {
+          const conntrack::FlowKey& to = d == Direction::kReply ? e->key : reply;
+          nat::rewrite_icmp_error(bytes, available, to, to.src);
+        }
+        counters_.event(Event::related_icmp);
+        return true;
       }
+    }
+    flow.is_new = true;
+    return true;
+  }
+
+  Direction direction;
+  if (conntrack::Entry* e = conntrack_.lookup(flow.key, now, direction)) {
+    if (e->generation != static_cast<uint32_t>(g.number()) && !recheck(g, *e)) {
+      conntrack_.erase(e);
+      drop(m, DropReason::conntrack_aborted);
+      return false;
+    }
+    switch (conntrack_.update(*e, direction, flow.info, now)) {
+      case conntrack::Verdict::kAccept: {
+        conntrack::FlowKey reply = conntrack_.reply_key(*e);
+        if (!(reply == e->key.reversed())) {
+          nat::rewrite(bytes, available, direction == Direction::kOriginal ? reply.reversed() : e->key.reversed());
+        }
+        return true;
+      }
+      case conntrack::Verdict::kInvalid:
+        drop(m, DropReason::conntrack_invalid);
+        return false;
+      case conntrack::Verdict::kNewConnection:
+        conntrack_.erase(e);
+        break;
     }
   }
 
-  if (!flow.icmp_error && !flow.trailing_fragment) {
-    Direction direction;
-    if (conntrack::Entry* e = conntrack_.lookup(flow.key, now, direction)) {
-      if (e->generation != static_cast<uint32_t>(g.number()) && !recheck(g, *e)) {
-        conntrack_.erase(e);
-        drop(m, DropReason::conntrack_aborted);
-        return false;
-      }
-      switch (conntrack_.update(*e, direction, flow.info, now)) {
-        case conntrack::Verdict::kAccept: return true;
-        case conntrack::Verdict::kInvalid:
-          drop(m, DropReason::conntrack_invalid);
-          return false;
-        case conntrack::Verdict::kNewConnection:
-          conntrack_.erase(e);
-          break;
-      }
+  // A new connection: destination NAT now, so that routing and the filter see the real host.
+  flow.is_new = true;
+  if (auto dnat = rules.destination(flow.key)) {
+    conntrack::FlowKey to = flow.key;
+    to.dst = dnat->dst;
+    if (flow.key.protocol == config::kProtoTcp || flow.key.protocol == config::kProtoUdp) {
+      to.dst_port = dnat->dst_port;
     }
+    nat::rewrite(bytes, available, to);
+    flow.forwarded = dnat->forwarded;
   }
-  return admit_new(g, m, ip_offset, flow, in, in_vlan, out, now);
+  return true;
 }
 
 bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, const Flow& flow,
                          uint16_t in, uint16_t in_vlan, int out, uint64_t now) {
-  // ICMP errors about a tracked connection are related and pass without a state of their own.
-  if (flow.icmp_error && flow.inner_valid) {
-    Direction ignored;
-    if (conntrack_.lookup(flow.inner, now, ignored)) {
-      counters_.event(Event::related_icmp);
-      return true;
-    }
-  }
-  std::optional<Role> out_role;
-  if (out >= 0) out_role = g.role(static_cast<uint16_t>(out));
-  std::optional<FilterList> list = list_for(g.role(in), out_role);
-  if (!list) return true;
+  auto* bytes = rte_pktmbuf_mtod_offset(m, uint8_t*, ip_offset);
+  size_t available = rte_pktmbuf_data_len(m) - ip_offset;
+  conntrack::FlowKey now_key;  // the tuple as it is now, after destination NAT
+  nat::read_tuple(bytes, available, now_key);
 
   // Only a SYN opens a TCP connection.
   if (!flow.trailing_fragment && !flow.icmp_error &&
@@ -211,26 +240,27 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     return false;
   }
 
+  // The packet filter, unless a port forwarding took the connection (manual 4.4.2 NOTE).
+  std::optional<Role> out_role;
+  if (out >= 0) out_role = g.role(static_cast<uint16_t>(out));
+  std::optional<FilterList> list = flow.forwarded ? std::nullopt : list_for(g.role(in), out_role);
   const FilterRule* rule = nullptr;
-  config::DefaultPolicy policy = g.filter().policy(*list);
-  config::ActionKind action = config::ActionKind::kAccept;
-  if (policy == config::DefaultPolicy::kDrop) {
-    action = config::ActionKind::kDrop;
-  } else if (policy == config::DefaultPolicy::kRules) {
-    rule = g.filter().classify(*list, filter_key(flow.key, in));
-    if (!rule) {
-      drop(m, DropReason::filter_no_match);
-      return false;
+  if (list) {
+    config::DefaultPolicy policy = g.filter().policy(*list);
+    config::ActionKind action = config::ActionKind::kAccept;
+    if (policy == config::DefaultPolicy::kDrop) {
+      action = config::ActionKind::kDrop;
+    } else if (policy == config::DefaultPolicy::kRules) {
+      rule = g.filter().classify(*list, filter_key(now_key, in));
+      if (!rule) {
+        drop(m, DropReason::filter_no_match);
+        return false;
+      }
+      g.filter().hit(res_.worker, rule);
+      action = rule->action;
+      if (rule->log) log_decision(m, ip_offset, *rule, in, out, now);
     }
-    g.filter().hit(res_.worker, rule);
-    action = rule->action;
-    if (rule->log) log_decision(m, ip_offset, *rule, in, out, now);
-  }
-
-  switch (action) {
-    case config::ActionKind::kAccept:
-      break;
-    case config::ActionKind::kReject:
+    if (action == config::ActionKind::kReject) {
       if (flow.key.protocol == config::kProtoTcp && !flow.trailing_fragment) {
         send_tcp_reset(g, m, ip_offset, now);
       } else {
@@ -238,15 +268,41 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
       }
       drop(m, DropReason::filter_reject);
       return false;
-    default:
+    }
+    if (action != config::ActionKind::kAccept) {
       drop(m, policy == config::DefaultPolicy::kDrop ? DropReason::filter_policy_drop
                                                      : DropReason::filter_rule_drop);
       return false;
+    }
   }
 
-  // Accepted: ICMP errors and fragment tails pass alone; everything else opens a connection.
+  // Source NAT: 1:1 towards the virtual network, masquerading, or the hairpin of a forwarding.
+  std::optional<nat::SourceNat> snat;
+  if (out >= 0) {
+    if (flow.trailing_fragment) {
+      if (auto v = g.nat().real_to_virtual(now_key.src, static_cast<uint16_t>(out))) {
+        conntrack::FlowKey to = now_key;
+        to.src = *v;
+        nat::rewrite(bytes, available, to);
+      }
+      return true;
+    }
+    snat = g.nat().source(now_key, static_cast<uint16_t>(out));
+    if (!snat && flow.forwarded && out == in) snat = nat::SourceNat{g.first_address(in, in_vlan), true};
+  }
+  // ICMP errors and fragment tails pass alone; everything else opens a connection.
   if (flow.icmp_error || flow.trailing_fragment) return true;
-  conntrack::Entry* e = conntrack_.insert(flow.key, flow.info, now);
+
+  conntrack::FlowKey translated = now_key;
+  if (snat) {
+    translated.src = snat->src;
+    if (snat->allocate_port && !allocate_port(g, translated, now)) {
+      drop(m, DropReason::nat_ports_exhausted);
+      return false;
+    }
+    nat::rewrite(bytes, available, translated);
+  }
+  conntrack::Entry* e = conntrack_.insert(flow.key, flow.info, now, translated.reversed());
   if (!e) {
     drop(m, DropReason::conntrack_full);
     return false;
@@ -257,17 +313,50 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   return true;
 }
 
+bool Pipeline::allocate_port(const Generation& g, conntrack::FlowKey& t, uint64_t now) {
+  config::PortRange range = g.nat().port_range();
+  bool ports = t.protocol == config::kProtoTcp || t.protocol == config::kProtoUdp ||
+               t.protocol == config::kProtoIcmp;
+  if (!ports) return true;
+  uint16_t start = t.src_port;
+  uint32_t size = uint32_t{range.high} - range.low + 1;
+  // Keep the source port when it is free; else the next free one above it, wrapping.
+  uint32_t offset = (start >= range.low && start <= range.high) ? start - range.low : 0;
+  bool keep_first = start >= range.low && start <= range.high;
+  constexpr uint32_t kMaxProbes = 4096;
+  if (!keep_first) {
+    // A port outside the range may still be kept when free (ICMP identifiers, low ports).
+    if (conntrack_.unused(t, now)) return true;
+  }
+  for (uint32_t i = 0; i < std::min(size, kMaxProbes); ++i) {
+    uint16_t port = static_cast<uint16_t>(range.low + (offset + i) % size);
+    t.src_port = port;
+    if (t.protocol == config::kProtoIcmp) t.dst_port = port;
+    if (conntrack_.unused(t, now)) return true;
+  }
+  return false;
+}
+
 bool Pipeline::recheck(const Generation& g, conntrack::Entry& e) {
   e.generation = static_cast<uint32_t>(g.number());
-  // The box's own connections are not filtered.
+  // The box's own connections are not filtered; forwarded ones never were.
   if (!g.filter().abort_on_reconfiguration() || (e.flags & kFromBox)) return true;
+  auto dnat = g.nat().destination(e.key);
+  if (dnat && dnat->forwarded) return true;
+  // The connection as the filter saw it: after destination NAT.
+  conntrack::FlowKey seen = e.key;
+  conntrack::FlowKey reply = conntrack_.reply_key(e);
+  if (!(reply == e.key.reversed())) {
+    seen.dst = reply.src;
+    seen.dst_port = reply.src_port;
+  }
   // Where the connection came from and goes: the routes towards its two ends.
-  int32_t back = g.route(e.key.src);
+  int32_t back = g.route(seen.src);
   if (back < 0) return false;
   uint16_t in = g.next_hop(back).interface;
   std::optional<Role> out;
-  if (!g.is_local(e.key.dst)) {
-    int32_t forward = g.route(e.key.dst);
+  if (!g.is_local(seen.dst)) {
+    int32_t forward = g.route(seen.dst);
     if (forward < 0) return false;
     out = g.role(g.next_hop(forward).interface);
   }
@@ -278,7 +367,7 @@ bool Pipeline::recheck(const Generation& g, conntrack::Entry& e) {
     case config::DefaultPolicy::kDrop: return false;
     case config::DefaultPolicy::kRules: break;
   }
-  const FilterRule* rule = g.filter().classify(*list, filter_key(e.key, in));
+  const FilterRule* rule = g.filter().classify(*list, filter_key(seen, in));
   if (!rule || rule->action != config::ActionKind::kAccept) return false;
   conntrack_.set_rule_id(e, rule->rule_id);
   return true;

@@ -16,6 +16,7 @@
 #include "config/tables.h"
 #include "conntrack/conntrack.h"
 #include "dataplane/filter.h"
+#include "nat/rules.h"
 
 namespace bulwark::dataplane {
 
@@ -74,6 +75,7 @@ class Generation {
 
   uint64_t number() const { return number_; }
   Filter& filter() const { return *filter_; }
+  const nat::Rules& nat() const { return nat_; }
   const conntrack::Timeouts& timeouts() const { return timeouts_; }
   config::Role role(uint16_t interface) const { return roles_[interface]; }
   const std::vector<InterfaceRuntime>& interfaces() const { return interfaces_; }
@@ -105,6 +107,7 @@ class Generation {
 
   uint64_t number_ = 0;
   std::unique_ptr<Filter> filter_;
+  nat::Rules nat_;
   conntrack::Timeouts timeouts_{};
   std::vector<config::Role> roles_;
   std::vector<InterfaceRuntime> interfaces_;

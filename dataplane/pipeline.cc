@@ -135,6 +135,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   counters_.stage(Stage::ipv4, ip_count);
   uint16_t fwd_count = 0;
   uint32_t dst[kBurstSize];
+  Flow flows[kBurstSize];
   for (uint16_t i = 0; i < ip_count; ++i) {
     rte_mbuf* m = ip[i];
     uint16_t offset = ip_offset[i];
@@ -173,9 +174,16 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       continue;
     }
     if (total < l3_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(l3_len - total));
+    // Connections and address translation come before local delivery and routing: the answers
+    // to a masqueraded connection are addressed to the box but belong to an internal host.
+    counters_.stage(Stage::filter, 1);
+    Flow& flow = flows[fwd_count];
+    flow = Flow{};
+    if (!track(g, m, offset, now, flow)) continue;
+    d = h->dst.to_host();
     counters_.stage(Stage::local, 1);
     if (g.is_local(d)) {
-      if (admit(g, m, offset, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
+      if (!flow.is_new || admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
       continue;
     }
     if (is_not_routable_destination(d) || ip_broadcast[i]) {
@@ -209,8 +217,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     }
     const NextHop& nh = g.next_hop(hop[i]);
     rte_pktmbuf_adj(m, ip_offset[i]);
-    counters_.stage(Stage::filter, 1);
-    if (!admit(g, m, 0, iface, ip_vlan[i], nh.interface, now)) continue;
+    if (flows[i].is_new && !admit_new(g, m, 0, flows[i], iface, ip_vlan[i], nh.interface, now)) continue;
     auto* h = rte_pktmbuf_mtod(m, Ipv4Header*);
     Egress out{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst[i]};
     uint16_t mtu = g.interfaces()[nh.interface].mtu;

@@ -39,6 +39,16 @@ struct PipelineResources {
 
 class Pipeline {
  public:
+  // What the connection stage learned about a packet, for the filter stage after routing.
+  struct Flow {
+    conntrack::FlowKey key;  // as received, before any translation
+    conntrack::PacketInfo info;
+    bool is_new = false;     // no connection yet: the filter decides after routing
+    bool icmp_error = false;
+    bool trailing_fragment = false;  // a fragment after the first: no transport header
+    bool forwarded = false;  // port forwarding: not subject to the filter
+  };
+
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
 
   // Processes `n` frames received on DPDK port `port` at clock time `now`.
@@ -102,15 +112,18 @@ class Pipeline {
                          const uint8_t dst_mac[6], TxKind kind);
   void punt(const Generation& g, rte_mbuf* m, uint16_t interface);
 
-  // The packet filter: true when the packet may pass; otherwise it has been dropped (or
-  // rejected) and counted. The IPv4 header starts `ip_offset` bytes into the frame; `out` is
-  // the egress interface, or -1 for traffic to the box.
-  bool admit(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint16_t in, uint16_t in_vlan,
-             int out, uint64_t now);
-  struct Flow;
+  // Before routing: the packet's connection is looked up and its state advanced, and known
+  // translations are applied (both directions), or a new connection's destination NAT.
+  // False when the packet has been dropped. The IPv4 header starts `ip_offset` bytes in.
+  bool track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint64_t now, Flow& flow);
+  // After routing, for a new connection: the packet filter, source NAT, and the connection
+  // entry. `out` is the egress interface, or -1 for traffic to the box. False when dropped
+  // (or rejected).
   [[gnu::noinline]] bool admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset,
                                    const Flow& flow, uint16_t in, uint16_t in_vlan, int out,
                                    uint64_t now);
+  // A free translated port (or ICMP identifier) for `t`, written into it; false when none.
+  [[gnu::noinline]] bool allocate_port(const Generation& g, conntrack::FlowKey& t, uint64_t now);
   // With "abort existing connections on reconfiguration": is a connection accepted under an
   // older generation still allowed? Marks it as checked against `g`.
   [[gnu::noinline]] bool recheck(const Generation& g, conntrack::Entry& e);

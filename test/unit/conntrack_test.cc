@@ -762,3 +762,69 @@ TEST_CASE("a table of a million entries", "[conntrack]") {
   CHECK(freed == keys.size());
   CHECK(t.size() == 0);
 }
+
+TEST_CASE("a translated connection is found under its original and its reply tuple", "[conntrack][nat]") {
+  Table t(1024, test_timeouts());
+  // 10.0.0.5:1000 -> 8.8.8.8:53, masqueraded: replies come to 198.51.100.2:40000.
+  const FlowKey original = udp(0x0a000005, 1000);
+  const FlowKey reply{0x08080808, 0xc6336402, 53, 40000, kProtoUdp, 0, 0};
+  Entry* e = t.insert(original, bytes(100), 1, reply);
+  REQUIRE(e != nullptr);
+  CHECK(t.size() == 2);  // the entry and its alias
+  CHECK(t.reply_key(*e) == reply);
+
+  Direction d;
+  CHECK(t.lookup(original, 2, d) == e);
+  CHECK(d == kOrig);
+  CHECK(t.lookup(reply, 2, d) == e);
+  CHECK(d == kReply);
+  // The untranslated reply is not part of the connection: a masqueraded host is not reachable
+  // directly.
+  CHECK(t.lookup(original.reversed(), 2, d) == nullptr);
+  // Nor is the alias's own reverse.
+  CHECK(t.lookup(reply.reversed(), 2, d) == nullptr);
+
+  REQUIRE(t.update(*e, kReply, bytes(80), 3) == Verdict::kAccept);
+  CHECK(e->state == State::kAssured);
+
+  int listed = 0;
+  t.for_each(4, [&](const Entry& x) {
+    ++listed;
+    CHECK(x.state != State::kAlias);
+  });
+  CHECK(listed == 1);
+}
+
+TEST_CASE("a translated connection's two slots live and die together", "[conntrack][nat]") {
+  Table t(1024, test_timeouts());
+  const FlowKey original = udp(0x0a000005, 1000);
+  const FlowKey reply{0x08080808, 0xc6336402, 53, 40000, kProtoUdp, 0, 0};
+  Entry* e = t.insert(original, bytes(100), 0, reply);
+  REQUIRE(e != nullptr);
+  SECTION("expiry") {
+    CHECK(contains(t, reply, 29));
+    CHECK_FALSE(contains(t, reply, 30));  // udp_unreplied = 30: the alias goes with it
+    CHECK(t.size() == 0);
+  }
+  SECTION("sweep") {
+    CHECK(t.sweep(31, 1024) == 1);
+    CHECK(t.size() == 0);
+    CHECK(t.unused(reply, 31));
+  }
+  SECTION("erase") {
+    t.erase(e);
+    CHECK(t.size() == 0);
+    CHECK(t.unused(reply, 1));
+    CHECK(t.unused(original, 1));
+  }
+}
+
+TEST_CASE("an untranslated insert with the plain reply tuple needs no alias", "[conntrack][nat]") {
+  Table t(1024, test_timeouts());
+  const FlowKey original = udp(0x0a000005, 1000);
+  Entry* e = t.insert(original, bytes(100), 0, original.reversed());
+  REQUIRE(e != nullptr);
+  CHECK(t.size() == 1);
+  CHECK(t.reply_key(*e) == original.reversed());
+  CHECK_FALSE(t.unused(original.reversed(), 1));
+}

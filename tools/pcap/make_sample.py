@@ -6,7 +6,8 @@ configuration (config/default.yaml): a few seconds of a small office behind the 
                    the Internet, a ping to the box itself, a packet with TTL 1, one truncated
                    frame and one IPv6 frame
     external.pcap  the upstream router 198.51.100.1 answering the box's ARP, and the servers'
-                   replies
+                   replies — to the box's external address 198.51.100.2, since the default
+                   configuration masquerades the internal hosts (their source ports are kept)
 
 Deterministic (fixed timestamps, no randomness). Interface MACs are those replay gives
 interfaces without a configured MAC: 02:62:77:00:00:01 (internal), :02 (external).
@@ -42,11 +43,11 @@ def main(out_dir):
     # The box asks for its gateway; the answer arrives 2 ms later.
     e(at(Ether(src=GATEWAY, dst=BOX_EXT) /
          ARP(op=2, hwsrc=GATEWAY, psrc="198.51.100.1", hwdst=BOX_EXT, pdst="198.51.100.2"), 0.102))
-    e(at(Ether(src=GATEWAY, dst=BOX_EXT) / IP(src="203.0.113.53", dst="192.168.1.10") /
+    e(at(Ether(src=GATEWAY, dst=BOX_EXT) / IP(src="203.0.113.53", dst="198.51.100.2") /
          UDP(sport=53, dport=40001) / DNS(qr=1, qd=DNSQR(qname="plc.example.com")), 0.130))
     i(at(Ether(src=HOST_B, dst=BOX_INT) / IP(src="192.168.1.11", dst="203.0.113.80") /
          TCP(sport=50000, dport=80, flags="S", seq=1000), 0.200))
-    e(at(Ether(src=GATEWAY, dst=BOX_EXT) / IP(src="203.0.113.80", dst="192.168.1.11") /
+    e(at(Ether(src=GATEWAY, dst=BOX_EXT) / IP(src="203.0.113.80", dst="198.51.100.2") /
          TCP(sport=80, dport=50000, flags="SA", seq=5000, ack=1001), 0.230))
     i(at(Ether(src=HOST_B, dst=BOX_INT) / IP(src="192.168.1.11", dst="203.0.113.80") /
          TCP(sport=50000, dport=80, flags="A", seq=1001, ack=5001), 0.260))
@@ -54,7 +55,7 @@ def main(out_dir):
         t = 1.0 + n
         i(at(Ether(src=HOST_A, dst=BOX_INT) / IP(src="192.168.1.10", dst="203.0.113.1") /
              ICMP(type=8, id=7, seq=n) / (b"ping" * 8), t))
-        e(at(Ether(src=GATEWAY, dst=BOX_EXT) / IP(src="203.0.113.1", dst="192.168.1.10") /
+        e(at(Ether(src=GATEWAY, dst=BOX_EXT) / IP(src="203.0.113.1", dst="198.51.100.2") /
              ICMP(type=0, id=7, seq=n) / (b"ping" * 8), t + 0.020))
     i(at(Ether(src=HOST_A, dst=BOX_INT) / IP(src="192.168.1.10", dst="192.168.1.1") /
          ICMP(type=8, id=8, seq=1), 3.500))

@@ -1,0 +1,67 @@
+#include "nat/rules.h"
+
+#include <algorithm>
+
+namespace bulwark::nat {
+
+Rules::Rules(const config::NatTables& t) : masquerade_(t.masquerade), forwards_(t.port_forwarding), port_range_(t.port_range) {
+  for (const auto& o : t.one_to_one) {
+    one_to_one_.push_back({o.real.network().value, o.virtual_network.network().value, o.real.mask(), o.interface});
+  }
+}
+
+std::optional<DestinationNat> Rules::destination(const conntrack::FlowKey& k) const {
+  bool ports = k.protocol == config::kProtoTcp || k.protocol == config::kProtoUdp;
+  for (const auto& f : forwards_) {
+    if (f.protocol != k.protocol || f.incoming_ip.value != k.dst || !f.from.contains(config::Ipv4Address{k.src})) {
+      continue;
+    }
+    if (ports) {
+      if (k.dst_port < f.incoming_port.low || k.dst_port > f.incoming_port.high) continue;
+      if (k.src_port < f.from_port.low || k.src_port > f.from_port.high) continue;
+      // A single redirect port takes every incoming port; a range keeps them.
+      uint16_t port = f.redirect_port.low == f.redirect_port.high
+                          ? f.redirect_port.low
+                          : static_cast<uint16_t>(f.redirect_port.low + (k.dst_port - f.incoming_port.low));
+      return DestinationNat{f.redirect_ip.value, port, true};
+    }
+    return DestinationNat{f.redirect_ip.value, k.dst_port, true};  // GRE
+  }
+  if (auto real = virtual_to_real(k.dst)) return DestinationNat{*real, k.dst_port, false};
+  return std::nullopt;
+}
+
+std::optional<uint32_t> Rules::virtual_to_real(uint32_t dst) const {
+  for (const auto& o : one_to_one_) {
+    if ((dst & o.mask) == o.virt) return o.real | (dst & ~o.mask);
+  }
+  return std::nullopt;
+}
+
+std::optional<uint32_t> Rules::real_to_virtual(uint32_t src, uint16_t out) const {
+  for (const auto& o : one_to_one_) {
+    if (o.interface == out && (src & o.mask) == o.real) return o.virt | (src & ~o.mask);
+  }
+  return std::nullopt;
+}
+
+std::optional<SourceNat> Rules::source(const conntrack::FlowKey& k, uint16_t out) const {
+  if (auto v = real_to_virtual(k.src, out)) return SourceNat{*v, false};
+  bool translatable = k.protocol == config::kProtoTcp || k.protocol == config::kProtoUdp ||
+                      k.protocol == config::kProtoIcmp;
+  for (const auto& m : masquerade_) {
+    if (m.interface != out) continue;
+    bool from = std::any_of(m.from.begin(), m.from.end(),
+                            [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{k.src}); });
+    if (!from) continue;
+    return SourceNat{m.address.value, translatable};
+  }
+  return std::nullopt;
+}
+
+bool Rules::is_stateful_address(uint32_t ip) const {
+  return std::any_of(masquerade_.begin(), masquerade_.end(), [&](const auto& m) { return m.address.value == ip; }) ||
+         std::any_of(forwards_.begin(), forwards_.end(), [&](const auto& f) { return f.incoming_ip.value == ip; });
+}
+
+}  // namespace bulwark::nat
