@@ -39,6 +39,8 @@ enum class MessageType : uint16_t {
   kConntrack = 14,     // request: "json|text\tPROTOCOL\tADDRESS\tPORT" (empty fields: any);
   kConnections = 15,   //   reply kConnections
   kFlush = 16,         // request: "\tPROTOCOL\tADDRESS\tPORT"; reply kApplied "flushed N"
+  kGetNat = 17,        // request: "json" or "text"; reply kNat: mappings and active translations
+  kNat = 18,
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

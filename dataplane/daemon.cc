@@ -54,6 +54,9 @@ Message Daemon::handle(const Message& request) {
         return {MessageType::kStatus, dataplane_->rule_counters(request.payload == "rules-json")};
       }
       return status(request.payload != "text");
+    case MessageType::kGetNat:
+      if (!dataplane_) return {MessageType::kError, "no configuration yet"};
+      return {MessageType::kNat, dataplane_->nat_status(request.payload == "json")};
     case MessageType::kConntrack:
     case MessageType::kFlush: return connections(request);
     case MessageType::kGetNeighbours: return neighbours(request.payload != "text");

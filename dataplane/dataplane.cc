@@ -196,18 +196,26 @@ std::string connection_line(const conntrack::Table& table, const conntrack::Entr
   std::string src = config::Ipv4Address{k.src}.str(), dst = config::Ipv4Address{k.dst}.str();
   uint64_t age = (now - st.created) / hz;
   uint64_t left = e.expires > now ? (e.expires - now) / hz : 0;
+  conntrack::FlowKey reply = table.reply_key(e);
+  bool translated = !(reply == k.reversed());
+  std::string nat;
+  if (translated) {
+    nat = fmt::format("{}:{} -> {}:{}", config::Ipv4Address{reply.dst}.str(), reply.dst_port,
+                      config::Ipv4Address{reply.src}.str(), reply.src_port);
+  }
   if (json) {
     return fmt::format(
         "{{\"protocol\": {}, \"src\": \"{}\", \"src_port\": {}, \"dst\": \"{}\", \"dst_port\": {}, "
         "\"state\": \"{}\", \"age_seconds\": {}, \"timeout_seconds\": {}, \"packets\": [{}, {}], "
-        "\"bytes\": [{}, {}], \"rule\": {}}}",
+        "\"bytes\": [{}, {}], \"rule\": {}, \"translated\": {}}}",
         k.protocol, src, k.src_port, dst, k.dst_port, conntrack::state_name(e.state), age, left,
-        st.packets[0], st.packets[1], st.bytes[0], st.bytes[1], st.rule_id);
+        st.packets[0], st.packets[1], st.bytes[0], st.bytes[1], st.rule_id,
+        translated ? config::json_string(nat) : "null");
   }
-  return fmt::format("{:<5} {:>15}:{:<5} -> {:>15}:{:<5} {:<12} age {:>6}s timeout {:>6}s pkts {}/{} rule {}\n",
+  return fmt::format("{:<5} {:>15}:{:<5} -> {:>15}:{:<5} {:<12} age {:>6}s timeout {:>6}s pkts {}/{} rule {}{}\n",
                      k.protocol == 6 ? "tcp" : k.protocol == 17 ? "udp" : k.protocol == 1 ? "icmp" : fmt::format("{}", k.protocol),
                      src, k.src_port, dst, k.dst_port, conntrack::state_name(e.state), age, left,
-                     st.packets[0], st.packets[1], st.rule_id);
+                     st.packets[0], st.packets[1], st.rule_id, translated ? "  NAT " + nat : "");
 }
 
 // Runs a management request on a worker's own thread, between two loops.
@@ -219,14 +227,14 @@ void serve_mailbox(Worker& w, uint64_t now, uint64_t hz) {
   if (job == Mailbox::Job::kList) {
     box.result.clear();
     table.for_each(now, [&](const conntrack::Entry& e) {
-      if (!box.filter.matches(e)) return;
+      if (!box.filter.matches(table, e)) return;
       if (box.json && !box.result.empty()) box.result += ", ";
       box.result += connection_line(table, e, now, hz, box.json);
     });
   } else {
     std::vector<conntrack::Entry*> victims;
     table.for_each(now, [&](const conntrack::Entry& e) {
-      if (box.filter.matches(e)) victims.push_back(const_cast<conntrack::Entry*>(&e));
+      if (box.filter.matches(table, e)) victims.push_back(const_cast<conntrack::Entry*>(&e));
     });
     for (auto* e : victims) table.erase(e);
     box.flushed = victims.size();
@@ -237,7 +245,8 @@ void serve_mailbox(Worker& w, uint64_t now, uint64_t hz) {
 
 }  // namespace
 
-bool ConnectionFilter::matches(const conntrack::Entry& e) const {
+bool ConnectionFilter::matches(const conntrack::Table& table, const conntrack::Entry& e) const {
+  if (translated_only && table.reply_key(e) == e.key.reversed()) return false;
   if (address && e.key.src != *address && e.key.dst != *address) return false;
   if (protocol && e.key.protocol != *protocol) return false;
   if (port && e.key.src_port != *port && e.key.dst_port != *port) return false;
@@ -270,6 +279,27 @@ size_t Dataplane::flush_connections(const ConnectionFilter& filter) {
     total += box.flushed;
   }
   return total;
+}
+
+std::string Dataplane::nat_status(bool json) {
+  const Generation* g = current();
+  if (!g) return json ? "{}" : "";
+  std::vector<std::string> names;
+  for (const auto& i : g->interfaces()) names.push_back(i.name);
+  std::vector<std::string> mappings = g->nat().describe(names);
+  ConnectionFilter filter;
+  filter.translated_only = true;
+  std::string translations = list_connections(filter, json);
+  if (json) {
+    std::string m;
+    for (const auto& line : mappings) m += (m.empty() ? "" : ", ") + config::json_string(line);
+    return fmt::format("{{\"mappings\": [{}], \"translations\": {}}}", m, translations);
+  }
+  std::string out = "configured:\n";
+  for (const auto& line : mappings) out += "  " + line + "\n";
+  size_t active = translations.empty() ? 0 : std::count(translations.begin(), translations.end(), '\n');
+  out += fmt::format("active translations ({}):\n{}", active, translations);
+  return out;
 }
 
 std::string Dataplane::rule_counters(bool json) const {

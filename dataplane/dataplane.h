@@ -55,7 +55,8 @@ struct ConnectionFilter {
   std::optional<uint32_t> address;  // source or destination
   std::optional<uint8_t> protocol;
   std::optional<uint16_t> port;     // source or destination
-  bool matches(const conntrack::Entry& e) const;
+  bool translated_only = false;     // NAT: connections with a translation
+  bool matches(const conntrack::Table& table, const conntrack::Entry& e) const;
 };
 
 // A request the management thread leaves for a worker, which owns its connection table and
@@ -110,6 +111,8 @@ class Dataplane {
   size_t flush_connections(const ConnectionFilter& filter);
   // Per-rule hit counters of the running generation (text or JSON array).
   std::string rule_counters(bool json) const;
+  // Configured NAT mappings and active translations (text or JSON object).
+  std::string nat_status(bool json);
   uint64_t now() const;
 
   // Replay drives worker 0 itself.

@@ -59,6 +59,30 @@ std::optional<SourceNat> Rules::source(const conntrack::FlowKey& k, uint16_t out
   return std::nullopt;
 }
 
+std::vector<std::string> Rules::describe(const std::vector<std::string>& names) const {
+  auto name = [&](uint16_t i) { return i < names.size() ? names[i] : std::string("?"); };
+  auto prefix = [](uint32_t a, uint32_t mask) {
+    return config::Ipv4Prefix{config::Ipv4Address{a}, static_cast<uint8_t>(__builtin_popcount(mask))}.str();
+  };
+  std::vector<std::string> out;
+  for (const auto& o : one_to_one_) {
+    out.push_back("1:1 " + prefix(o.real, o.mask) + " <-> " + prefix(o.virt, o.mask) + " on " + name(o.interface));
+  }
+  for (const auto& m : masquerade_) {
+    std::string from;
+    for (const auto& p : m.from) from += (from.empty() ? "" : ",") + p.str();
+    out.push_back("masquerade " + from + " -> " + m.address.str() + " out " + name(m.interface) +
+                  " ports " + port_range_.str());
+  }
+  for (const auto& f : forwards_) {
+    std::string proto = f.protocol == config::kProtoTcp ? "tcp" : f.protocol == config::kProtoUdp ? "udp" : "gre";
+    out.push_back("forward " + proto + " from " + f.from.str() + ":" + f.from_port.str() + " to " +
+                  f.incoming_ip.str() + ":" + f.incoming_port.str() + " -> " + f.redirect_ip.str() + ":" +
+                  f.redirect_port.str());
+  }
+  return out;
+}
+
 bool Rules::is_stateful_address(uint32_t ip) const {
   return std::any_of(masquerade_.begin(), masquerade_.end(), [&](const auto& m) { return m.address.value == ip; }) ||
          std::any_of(forwards_.begin(), forwards_.end(), [&](const auto& f) { return f.incoming_ip.value == ip; });

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "config/tables.h"
@@ -41,6 +42,8 @@ class Rules {
   std::optional<uint32_t> real_to_virtual(uint32_t src, uint16_t out_interface) const;
   // Addresses whose traffic needs a connection to be translated (masquerading, forwarding).
   bool is_stateful_address(uint32_t ip) const;
+  // One line per configured mapping, for `bulwark nat`.
+  std::vector<std::string> describe(const std::vector<std::string>& interface_names) const;
 
  private:
   struct OneToOne {

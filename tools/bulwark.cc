@@ -23,6 +23,7 @@ const Command kCommands[] = {
     {"reload", "make bulwark-control re-read and apply the configuration", bulwark::tools::run_reload},
     {"stop", "stop bulwark-dataplane cleanly", bulwark::tools::run_stop},
     {"conntrack", "list or flush tracked connections", bulwark::tools::run_conntrack},
+    {"nat", "show NAT mappings and active translations", bulwark::tools::run_nat},
     {"record", "show or switch firewall rule records", bulwark::tools::run_record},
     {"switch", "flip a named switch", bulwark::tools::run_switch},
 };

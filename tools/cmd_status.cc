@@ -109,6 +109,25 @@ int run_reload(const std::vector<std::string>& args) {
   return rc;
 }
 
+int run_nat(const std::vector<std::string>& args) {
+  po::variables_map vm;
+  if (int rc = parse(args,
+                     "usage: bulwark nat [--json] [--socket PATH]\n\n"
+                     "Shows the configured NAT mappings (1:1, masquerading, port forwarding) and the "
+                     "active\ntranslations: each translated connection with its translated tuple.",
+                     "/run/bulwark/dataplane.sock", vm, true);
+      rc >= 0) {
+    return rc;
+  }
+  std::string payload;
+  if (int rc = ask(vm["socket"].as<std::string>(), MessageType::kGetNat, MessageType::kNat, payload,
+                   vm.count("json") ? "json" : "text")) {
+    return rc;
+  }
+  std::cout << payload << (vm.count("json") ? "\n" : "");
+  return 0;
+}
+
 int run_stop(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (int rc = parse(args,

@@ -13,6 +13,7 @@ int run_status(const std::vector<std::string>& args);
 int run_arp(const std::vector<std::string>& args);
 int run_reload(const std::vector<std::string>& args);
 int run_stop(const std::vector<std::string>& args);
+int run_nat(const std::vector<std::string>& args);
 int run_conntrack(const std::vector<std::string>& args);
 int run_record(const std::vector<std::string>& args);
 int run_switch(const std::vector<std::string>& args);

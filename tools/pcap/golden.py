@@ -54,7 +54,9 @@ DROP_REASONS = (
     "neighbour_unresolved", "punt_unavailable", "no_tables", "tx_full",
     # the packet filter and connection tracking (docs/firewall.md)
     "filter_policy_drop", "filter_rule_drop", "filter_no_match", "filter_reject", "conntrack_full",
-    "conntrack_invalid", "tcp_no_connection", "conntrack_aborted")  # dataplane/counters.h
+    "conntrack_invalid", "tcp_no_connection", "conntrack_aborted",
+    # network address translation (docs/nat.md)
+    "nat_ports_exhausted", "nat_fragment")  # dataplane/counters.h
 FIREWALL_LOG = "firewall.log"  # written by `bulwark replay` into its output directory
 REPLAY_TIMEOUT = 50  # seconds per replay; meson gives a case 120 for two runs
 
@@ -300,6 +302,143 @@ def tcp_reset(offending, src_mac, dst_mac, vlan=None):
                                 dst))
     _set_ip_checksum(hdr)
     return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(hdr) + bytes(tcp)
+
+
+# ------------------------------------------------------------------------------------------------
+# network address translation (docs/nat.md): expected frames of translated packets
+# ------------------------------------------------------------------------------------------------
+# The builders below take the input frame, put the translated addresses, ports and ICMP
+# identifier in, and compute every checksum again from scratch over the result (never
+# incrementally), so they share nothing with the dataplane's RFC 1624 updates.
+
+ICMP_QUERY_TYPES = (0, 8, 13, 14, 15, 16, 17, 18)  # echo, timestamp, information, address mask
+
+
+def _fresh_l4_checksum(src, dst, proto, seg):
+    """seg (a complete TCP/UDP/ICMP message) with its checksum computed from scratch; a UDP
+    checksum of zero (none) stays zero."""
+    seg = bytearray(seg)
+    if proto == 1:
+        seg[2:4] = b"\0\0"
+        seg[2:4] = struct.pack("!H", inet_checksum(seg))
+    elif proto in (6, 17):
+        at = 16 if proto == 6 else 6
+        if proto == 17 and seg[6:8] == b"\0\0":
+            return bytes(seg)
+        seg[at:at + 2] = b"\0\0"
+        pseudo = struct.pack("!4s4sBBH", src, dst, 0, proto, len(seg))
+        value = inet_checksum(pseudo + seg)
+        if proto == 17 and value == 0:
+            value = 0xFFFF  # RFC 768: a computed zero is sent as all ones
+        seg[at:at + 2] = struct.pack("!H", value)
+    return bytes(seg)
+
+
+def _checked(value, what):
+    # 0x0000 and 0xFFFF are the same one's complement number: an incremental update and a full
+    # recomputation may legitimately disagree on which one they write. A case must avoid them.
+    assert value not in (0, 0xFFFF), f"{what} checksum is 0x{value:04x}: change a payload byte"
+    return value
+
+
+def _replace_tuple(ip, src=None, dst=None, sport=None, dport=None, icmp_id=None):
+    """ip (bytearray, one IPv4 packet) with addresses, ports or ICMP query identifier replaced in
+    place; returns the header length. Checksums untouched."""
+    ihl = (ip[0] & 0x0F) * 4
+    if src is not None:
+        ip[12:16] = ip_bytes(src)
+    if dst is not None:
+        ip[16:20] = ip_bytes(dst)
+    proto = ip[9]
+    if sport is not None or dport is not None:
+        assert proto in (6, 17), "ports only for TCP and UDP"
+        if sport is not None:
+            ip[ihl:ihl + 2] = struct.pack("!H", sport)
+        if dport is not None:
+            ip[ihl + 2:ihl + 4] = struct.pack("!H", dport)
+    if icmp_id is not None:
+        assert proto == 1 and ip[ihl] in ICMP_QUERY_TYPES, "identifier only for ICMP queries"
+        ip[ihl + 4:ihl + 6] = struct.pack("!H", icmp_id)
+    return ihl
+
+
+def nat_routed(frame, src_mac, dst_mac, src=None, dst=None, sport=None, dport=None,
+               icmp_id=None, vlan=None):
+    """The frame as the box forwards it after address translation: like `routed` (egress MAC to
+    next hop, the egress VLAN's tag, TTL minus one, cut to the IP total length), with the source
+    and/or destination address, the TCP/UDP ports or the ICMP query identifier replaced where
+    given, and the IPv4 header checksum and the TCP/UDP/ICMP checksum computed from scratch
+    (a UDP checksum of zero stays zero). For a complete (unfragmented) packet only."""
+    ip = bytearray(ip_packet(frame))
+    flags_off = struct.unpack("!H", ip[6:8])[0]
+    assert not flags_off & 0x3FFF, "nat_routed is for unfragmented packets"
+    assert ip[8] > 1, "a forwarded packet needs TTL > 1"
+    ihl = _replace_tuple(ip, src, dst, sport, dport, icmp_id)
+    ip[8] -= 1
+    hdr = ip[:ihl]
+    _set_ip_checksum(hdr)
+    ip[:ihl] = hdr
+    seg = _fresh_l4_checksum(ip[12:16], ip[16:20], ip[9], ip[ihl:])
+    if ip[9] in (1, 6) or (ip[9] == 17 and seg[6:8] != b"\0\0"):
+        at = {1: 2, 6: 16, 17: 6}[ip[9]]
+        _checked(struct.unpack("!H", seg[at:at + 2])[0], "transport")
+    return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(ip[:ihl]) + seg
+
+
+def nat_icmp_error(frame, src_mac, dst_mac, outer_src=None, outer_dst=None, inner_src=None,
+                   inner_dst=None, inner_sport=None, inner_dport=None, inner_icmp_id=None,
+                   vlan=None):
+    """An ICMP error (type 3, 4, 5, 11 or 12) about a translated connection as the box forwards
+    it (docs/nat.md, "Checksums and ICMP"): routed like `routed` (TTL minus one), the outer
+    addresses replaced where given, the embedded packet's addresses and ports (or ICMP
+    identifier) replaced where given, the embedded IPv4 header checksum and the outer ICMP and
+    IPv4 checksums computed from scratch. The embedded transport checksum is left as it is; the
+    contract does not say whether it follows the embedded ports, so the builder only accepts
+    embedded packets where that makes no difference: a UDP checksum of zero, or unchanged
+    transport fields (and, for TCP and UDP, addresses)."""
+    ip = bytearray(ip_packet(frame))
+    ihl = _replace_tuple(ip, outer_src, outer_dst)
+    assert ip[9] == 1 and ip[ihl] in (3, 4, 5, 11, 12), "not an ICMP error"
+    assert ip[8] > 1, "a forwarded packet needs TTL > 1"
+    ip[8] -= 1
+    hdr = ip[:ihl]
+    _set_ip_checksum(hdr)
+    ip[:ihl] = hdr
+    icmp = bytearray(ip[ihl:])
+    inner = bytearray(icmp[8:])
+    inner_ihl = (inner[0] & 0x0F) * 4
+    assert len(inner) >= inner_ihl + 8, "the embedded packet must carry 8 transport bytes"
+    before = bytes(inner)
+    _replace_tuple(inner, inner_src, inner_dst, inner_sport, inner_dport, inner_icmp_id)
+    changes_l4 = before[inner_ihl:] != bytes(inner[inner_ihl:])
+    if inner[9] in (6, 17):  # the pseudo header covers the addresses
+        changes_l4 = changes_l4 or before[12:20] != bytes(inner[12:20])
+    if changes_l4 and inner[9] in (1, 6, 17):
+        udp_none = inner[9] == 17 and inner[inner_ihl + 6:inner_ihl + 8] == b"\0\0"
+        assert udp_none, "embedded transport checksum would need a decision: use UDP with " \
+                         "checksum 0 in the translated flow"
+    ihdr = inner[:inner_ihl]
+    _set_ip_checksum(ihdr)
+    inner[:inner_ihl] = ihdr
+    icmp[8:] = inner
+    icmp[2:4] = b"\0\0"
+    icmp[2:4] = struct.pack("!H", _checked(inet_checksum(icmp), "ICMP"))
+    return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(ip[:ihl]) + bytes(icmp)
+
+
+def nat_fragment(frame, src_mac, dst_mac, src=None, dst=None, vlan=None):
+    """A fragment after the first, forwarded with 1:1 NAT (docs/nat.md: such fragments carry no
+    ports and are translated by address only): addresses replaced, TTL minus one, a fresh IPv4
+    header checksum; the data travels unchanged."""
+    ip = bytearray(ip_packet(frame))
+    assert struct.unpack("!H", ip[6:8])[0] & 0x1FFF, "not a fragment after the first"
+    assert ip[8] > 1, "a forwarded packet needs TTL > 1"
+    ihl = _replace_tuple(ip, src, dst)
+    ip[8] -= 1
+    hdr = ip[:ihl]
+    _set_ip_checksum(hdr)
+    ip[:ihl] = hdr
+    return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(ip)
 
 
 # ------------------------------------------------------------------------------------------------
