@@ -284,6 +284,10 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
         conntrack::FlowKey to = now_key;
         to.src = *v;
         nat::rewrite(bytes, available, to);
+      } else if (g.nat().source(now_key, static_cast<uint16_t>(out))) {
+        // Masquerading needs the connection, which a fragment without ports cannot name.
+        drop(m, DropReason::nat_fragment);
+        return false;
       }
       return true;
     }
@@ -296,7 +300,7 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   conntrack::FlowKey translated = now_key;
   if (snat) {
     translated.src = snat->src;
-    if (snat->allocate_port && !allocate_port(g, translated, now)) {
+    if (snat->allocate_port && !allocate_port(g, now_key, translated, now)) {
       drop(m, DropReason::nat_ports_exhausted);
       return false;
     }
@@ -313,11 +317,38 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   return true;
 }
 
-bool Pipeline::allocate_port(const Generation& g, conntrack::FlowKey& t, uint64_t now) {
+bool Pipeline::allocate_port(const Generation& g, const conntrack::FlowKey& internal,
+                             conntrack::FlowKey& t, uint64_t now) {
   config::PortRange range = g.nat().port_range();
   bool ports = t.protocol == config::kProtoTcp || t.protocol == config::kProtoUdp ||
                t.protocol == config::kProtoIcmp;
   if (!ports) return true;
+  // Endpoint-independent mapping: the endpoint's port of its earlier connections, and no port
+  // of another endpoint's. A mapping lives for the UDP-assured timeout after its last new
+  // connection (docs/nat.md).
+  const bool eim = g.nat().endpoint_independent();
+  auto set_port = [&](uint16_t port) {
+    t.src_port = port;
+    if (t.protocol == config::kProtoIcmp) t.dst_port = port;
+  };
+  auto claim = [&]() {
+    if (eim) {
+      endpoint_mappings_.remember(t.protocol, internal.src, internal.src_port, t.src, t.src_port,
+                                  now + g.timeouts().udp_assured, now);
+    }
+    return true;
+  };
+  if (eim) {
+    if (auto mapped = endpoint_mappings_.port_of(t.protocol, internal.src, internal.src_port, t.src, now)) {
+      set_port(*mapped);
+      if (conntrack_.unused(t, now)) return claim();
+    }
+  }
+  auto free_port = [&]() {
+    return conntrack_.unused(t, now) &&
+           !(eim && endpoint_mappings_.taken_by_other(t.protocol, t.src, t.src_port, internal.src,
+                                                       internal.src_port, now));
+  };
   uint16_t start = t.src_port;
   uint32_t size = uint32_t{range.high} - range.low + 1;
   // Keep the source port when it is free; else the next free one above it, wrapping.
@@ -326,13 +357,12 @@ bool Pipeline::allocate_port(const Generation& g, conntrack::FlowKey& t, uint64_
   constexpr uint32_t kMaxProbes = 4096;
   if (!keep_first) {
     // A port outside the range may still be kept when free (ICMP identifiers, low ports).
-    if (conntrack_.unused(t, now)) return true;
+    set_port(start);
+    if (free_port()) return claim();
   }
   for (uint32_t i = 0; i < std::min(size, kMaxProbes); ++i) {
-    uint16_t port = static_cast<uint16_t>(range.low + (offset + i) % size);
-    t.src_port = port;
-    if (t.protocol == config::kProtoIcmp) t.dst_port = port;
-    if (conntrack_.unused(t, now)) return true;
+    set_port(static_cast<uint16_t>(range.low + (offset + i) % size));
+    if (free_port()) return claim();
   }
   return false;
 }

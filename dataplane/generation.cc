@@ -28,10 +28,6 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   g->number_ = tables.generation;
   g->filter_ = Filter::build(tables.firewall, workers, error);
   if (!g->filter_) return nullptr;
-  if (tables.nat.mapping == config::MappingBehaviour::kEndpointIndependent) {
-    error = "nat.mapping: endpoint_independent is not implemented yet; use address_and_port_dependent";
-    return nullptr;
-  }
   g->nat_ = nat::Rules(tables.nat);
   g->timeouts_ = conntrack::Timeouts::from_config(tables.dataplane.timeouts, hz);
 

@@ -28,7 +28,8 @@ Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters,
       tx_(tx),
       conntrack_(resources.conntrack_capacity,
                  conntrack::Timeouts::from_config(config::ConntrackTimeouts{}, resources.hz),
-                 resources.conntrack_seed) {}
+                 resources.conntrack_seed),
+      endpoint_mappings_(resources.conntrack_capacity / 2) {}
 
 void Pipeline::drop(rte_mbuf* m, DropReason reason) {
   counters_.drop(reason);

@@ -19,6 +19,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
 #include "dataplane/log_ring.h"
+#include "nat/endpoint_mappings.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/transmitter.h"
 
@@ -122,8 +123,10 @@ class Pipeline {
   [[gnu::noinline]] bool admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset,
                                    const Flow& flow, uint16_t in, uint16_t in_vlan, int out,
                                    uint64_t now);
-  // A free translated port (or ICMP identifier) for `t`, written into it; false when none.
-  [[gnu::noinline]] bool allocate_port(const Generation& g, conntrack::FlowKey& t, uint64_t now);
+  // A free translated port (or ICMP identifier) for `t`, the connection of the internal
+  // endpoint `internal`, written into it; false when none.
+  [[gnu::noinline]] bool allocate_port(const Generation& g, const conntrack::FlowKey& internal,
+                                       conntrack::FlowKey& t, uint64_t now);
   // With "abort existing connections on reconfiguration": is a connection accepted under an
   // older generation still allowed? Marks it as checked against `g`.
   [[gnu::noinline]] bool recheck(const Generation& g, conntrack::Entry& e);
@@ -153,6 +156,7 @@ class Pipeline {
   uint64_t log_refill_ = 0;
 
   conntrack::Table conntrack_;
+  nat::EndpointMappings endpoint_mappings_;
   uint64_t timeouts_generation_ = ~uint64_t{0};
 };
 

@@ -4,7 +4,11 @@
 
 namespace bulwark::nat {
 
-Rules::Rules(const config::NatTables& t) : masquerade_(t.masquerade), forwards_(t.port_forwarding), port_range_(t.port_range) {
+Rules::Rules(const config::NatTables& t)
+    : masquerade_(t.masquerade),
+      forwards_(t.port_forwarding),
+      port_range_(t.port_range),
+      endpoint_independent_(t.mapping == config::MappingBehaviour::kEndpointIndependent) {
   for (const auto& o : t.one_to_one) {
     one_to_one_.push_back({o.real.network().value, o.virtual_network.network().value, o.real.mask(), o.interface});
   }

@@ -34,6 +34,7 @@ class Rules {
 
   bool empty() const { return one_to_one_.empty() && masquerade_.empty() && forwards_.empty(); }
   config::PortRange port_range() const { return port_range_; }
+  bool endpoint_independent() const { return endpoint_independent_; }
 
   std::optional<DestinationNat> destination(const conntrack::FlowKey& k) const;
   std::optional<SourceNat> source(const conntrack::FlowKey& k, uint16_t out_interface) const;
@@ -54,6 +55,7 @@ class Rules {
   std::vector<config::MasqueradeEntry> masquerade_;
   std::vector<config::PortForwardEntry> forwards_;
   config::PortRange port_range_{1024, 65535};
+  bool endpoint_independent_ = false;
 };
 
 }  // namespace bulwark::nat

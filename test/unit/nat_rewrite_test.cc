@@ -164,3 +164,33 @@ TEST_CASE("truncated packets are refused, never overrun", "[nat]") {
   CHECK_FALSE(nat::read_tuple(b.data(), 10, k));
   CHECK_FALSE(nat::rewrite_icmp_error(b.data(), 30, k, 0));
 }
+
+#include "nat/endpoint_mappings.h"
+
+TEST_CASE("endpoint-independent mappings: one port per endpoint, kept from other hosts", "[nat]") {
+  nat::EndpointMappings m(64);
+  const uint32_t ext = 0xc6336402, host_a = 0x0a000005, host_b = 0x0a000006;
+  CHECK_FALSE(m.port_of(17, host_a, 1000, ext, 0));
+  REQUIRE(m.remember(17, host_a, 1000, ext, 1000, 100, 0));
+  CHECK(m.port_of(17, host_a, 1000, ext, 50) == uint16_t{1000});
+  CHECK_FALSE(m.port_of(6, host_a, 1000, ext, 50));  // per protocol
+  CHECK(m.taken_by_other(17, ext, 1000, host_b, 1000, 50));
+  CHECK_FALSE(m.taken_by_other(17, ext, 1000, host_a, 1000, 50));
+  CHECK_FALSE(m.taken_by_other(17, ext, 1001, host_b, 1000, 50));
+  // Expired: the port is free again and the endpoint has no mapping.
+  CHECK_FALSE(m.port_of(17, host_a, 1000, ext, 100));
+  CHECK_FALSE(m.taken_by_other(17, ext, 1000, host_b, 1000, 100));
+  REQUIRE(m.remember(17, host_b, 1000, ext, 1000, 300, 150));
+  CHECK(m.port_of(17, host_b, 1000, ext, 200) == uint16_t{1000});
+}
+
+TEST_CASE("endpoint-independent mappings refuse when full, never overwrite live ones", "[nat]") {
+  nat::EndpointMappings m(64);
+  int remembered = 0;
+  for (uint16_t p = 1; p <= 2000; ++p) remembered += m.remember(17, 0x0a000000u + p, p, 1, p, 1000, 0);
+  CHECK(remembered >= 64);
+  CHECK(remembered < 2000);
+  int found = 0;
+  for (uint16_t p = 1; p <= 2000; ++p) found += m.port_of(17, 0x0a000000u + p, p, 1, 10).has_value();
+  CHECK(found == remembered);
+}
