@@ -31,6 +31,28 @@ struct [[gnu::packed]] VlanTag {
 };
 static_assert(sizeof(VlanTag) == 4);
 
+// The length of an Ethernet header, with one 802.1Q tag when `vlan` is not 0.
+inline constexpr uint16_t l2_length(uint16_t vlan) {
+  return vlan ? sizeof(EthernetHeader) + sizeof(VlanTag) : sizeof(EthernetHeader);
+}
+
+// Writes an Ethernet header (l2_length(vlan) bytes) carrying `ether_type`.
+inline void write_ethernet(EthernetHeader* eth, const uint8_t dst[6], const uint8_t src[6],
+                           uint16_t vlan, uint16_t ether_type) {
+  for (int i = 0; i < 6; ++i) {
+    eth->dst[i] = dst[i];
+    eth->src[i] = src[i];
+  }
+  if (vlan) {
+    eth->ether_type = Be16::from_host(kEtherTypeVlan);
+    auto* tag = reinterpret_cast<VlanTag*>(eth + 1);
+    tag->tci = Be16::from_host(vlan);
+    tag->ether_type = Be16::from_host(ether_type);
+  } else {
+    eth->ether_type = Be16::from_host(ether_type);
+  }
+}
+
 struct [[gnu::packed]] ArpPacket {
   Be16 hardware_type;  // 1 = Ethernet
   Be16 protocol_type;  // 0x0800

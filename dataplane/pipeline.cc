@@ -254,8 +254,7 @@ void Pipeline::write_l2_and_send(const Generation& g, rte_mbuf* m, uint16_t inte
                                  uint16_t vlan, const uint8_t dst_mac[6], TxKind kind) {
   counters_.stage(Stage::transmit, 1);
   const InterfaceRuntime& out = g.interfaces()[interface];
-  uint16_t l2 = vlan ? sizeof(EthernetHeader) + sizeof(VlanTag) : sizeof(EthernetHeader);
-  auto* eth = reinterpret_cast<EthernetHeader*>(rte_pktmbuf_prepend(m, l2));
+  auto* eth = reinterpret_cast<EthernetHeader*>(rte_pktmbuf_prepend(m, l2_length(vlan)));
   if (!eth) {  // no headroom: only possible for malformed chains; count and drop
     if (kind == TxKind::kForwarded) {
       drop(m, DropReason::tx_full);
@@ -265,16 +264,7 @@ void Pipeline::write_l2_and_send(const Generation& g, rte_mbuf* m, uint16_t inte
     }
     return;
   }
-  std::memcpy(eth->dst, dst_mac, 6);
-  std::memcpy(eth->src, out.mac, 6);
-  if (vlan) {
-    eth->ether_type = Be16::from_host(kEtherTypeVlan);
-    auto* tag = reinterpret_cast<VlanTag*>(eth + 1);
-    tag->tci = Be16::from_host(vlan);
-    tag->ether_type = Be16::from_host(kEtherTypeIpv4);
-  } else {
-    eth->ether_type = Be16::from_host(kEtherTypeIpv4);
-  }
+  write_ethernet(eth, dst_mac, out.mac, vlan, kEtherTypeIpv4);
   tx_.send(out.port, m, kind);
 }
 

@@ -100,7 +100,7 @@ void Pipeline::send_arp_request(const Generation& g, uint16_t interface, uint16_
     counters_.event(Event::tx_generated_failed);
     return;
   }
-  uint16_t l2 = vlan ? sizeof(EthernetHeader) + sizeof(VlanTag) : sizeof(EthernetHeader);
+  const uint16_t l2 = l2_length(vlan);
   auto* eth = reinterpret_cast<EthernetHeader*>(rte_pktmbuf_append(m, l2 + sizeof(ArpPacket)));
   if (!eth) {
     rte_pktmbuf_free(m);
@@ -108,16 +108,8 @@ void Pipeline::send_arp_request(const Generation& g, uint16_t interface, uint16_
     return;
   }
   const uint8_t* own_mac = g.interfaces()[interface].mac;
-  std::memset(eth->dst, 0xff, 6);
-  std::memcpy(eth->src, own_mac, 6);
-  if (vlan) {
-    eth->ether_type = Be16::from_host(kEtherTypeVlan);
-    auto* tag = reinterpret_cast<VlanTag*>(eth + 1);
-    tag->tci = Be16::from_host(vlan);
-    tag->ether_type = Be16::from_host(kEtherTypeArp);
-  } else {
-    eth->ether_type = Be16::from_host(kEtherTypeArp);
-  }
+  static constexpr uint8_t kBroadcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  write_ethernet(eth, kBroadcast, own_mac, vlan, kEtherTypeArp);
   auto* arp = rte_pktmbuf_mtod_offset(m, ArpPacket*, l2);
   arp->hardware_type = Be16::from_host(1);
   arp->protocol_type = Be16::from_host(kEtherTypeIpv4);

@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "config/dump.h"
 #include "tools/commands.h"
+#include "tools/options.h"
 #include "config/json.h"
 
 namespace bulwark::tools {
@@ -87,18 +88,7 @@ int run_check(const std::vector<std::string>& args) {
   positional.add("config", -1);
 
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    fmt::print(stderr, "bulwark check: {}\n\n", e.what());
-    std::cerr << options << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (int rc = parse_command_line(args, options, positional, vm, "check"); rc >= 0) return rc;
 
   std::vector<std::string> files;
   if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();

@@ -7,6 +7,7 @@
 #include "config/control_protocol.h"
 #include "control/dataplane_client.h"
 #include "tools/commands.h"
+#include "tools/options.h"
 
 namespace bulwark::tools {
 namespace {
@@ -58,17 +59,7 @@ int run_conntrack(const std::vector<std::string>& args) {
   po::positional_options_description positional;
   positional.add("action", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    fmt::print(stderr, "bulwark conntrack: {}\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (int rc = parse_command_line(args, options, positional, vm, "conntrack"); rc >= 0) return rc;
   std::string action = vm["action"].as<std::string>();
   auto protocol = protocol_number(vm["protocol"].as<std::string>());
   if (!protocol || (action != "list" && action != "flush")) {
@@ -92,16 +83,9 @@ int switch_like(const std::vector<std::string>& args, const char* usage, Message
   po::positional_options_description positional;
   positional.add("words", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    fmt::print(stderr, "bulwark: {}\n", e.what());
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
+  if (int rc = parse_command_line(args, options, positional, vm, type == MessageType::kRecord ? "record" : "switch");
+      rc >= 0) {
+    return rc;
   }
   std::vector<std::string> words;
   if (vm.count("words")) words = vm["words"].as<std::vector<std::string>>();

@@ -11,6 +11,7 @@
 #include "dataplane/eal.h"
 #include "dataplane/replay.h"
 #include "tools/commands.h"
+#include "tools/options.h"
 #include "dataplane/counters_json.h"
 
 namespace bulwark::tools {
@@ -36,18 +37,7 @@ int run_replay(const std::vector<std::string>& args) {
       ("out-dir,o", po::value<std::string>(), "directory for the output captures (created)")
       ("json", "print the counters as one JSON object");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    fmt::print(stderr, "bulwark replay: {}\n\n", e.what());
-    std::cerr << options << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
+  if (int rc = parse_command_line(args, options, {}, vm, "replay"); rc >= 0) return rc;
   if (!vm.count("out-dir") || !vm.count("in")) {
     fmt::print(stderr, "bulwark replay: --in and --out-dir are required\n\n");
     std::cerr << options << "\n";

@@ -7,6 +7,7 @@
 #include "config/control_protocol.h"
 #include "control/dataplane_client.h"
 #include "tools/commands.h"
+#include "tools/options.h"
 
 namespace bulwark::tools {
 namespace {
@@ -23,19 +24,8 @@ int parse(const std::vector<std::string>& args, const std::string& usage, const 
       "socket", po::value<std::string>()->default_value(socket_default), "daemon socket");
   if (with_json) options.add_options()("json", "print JSON");
   if (usage.rfind("usage: bulwark status", 0) == 0) options.add_options()("rules", "per-rule hit counters");
-  try {
-    po::store(po::command_line_parser(args).options(options).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    fmt::print(stderr, "bulwark: {}\n\n", e.what());
-    std::cerr << options << "\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << options << "\n";
-    return 0;
-  }
-  return -1;
+  std::string command = usage.substr(std::string("usage: bulwark ").size());
+  return parse_command_line(args, options, {}, vm, command.substr(0, command.find(' ')));
 }
 
 int ask(const std::string& socket, MessageType type, MessageType expected, std::string& payload,
