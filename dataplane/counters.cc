@@ -47,6 +47,7 @@ void CounterSnapshot::add(const WorkerCounters& w) {
   for (size_t i = 0; i < kDropReasonCount; ++i) dropped[i] += w.dropped[i].get();
   for (size_t i = 0; i < kEventCount; ++i) events[i] += w.events[i].get();
   for (size_t i = 0; i < kStageCount; ++i) stages[i] += w.stages[i].get();
+  for (size_t i = 0; i < kStageCount; ++i) stage_cycles[i] += w.stage_cycles[i].get();
 }
 
 uint64_t CounterSnapshot::dropped_total() const {

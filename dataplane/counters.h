@@ -142,6 +142,7 @@ struct alignas(64) WorkerCounters {
   std::array<Counter, kDropReasonCount> dropped;
   std::array<Counter, kEventCount> events;
   std::array<Counter, kStageCount> stages;
+  std::array<Counter, kStageCount> stage_cycles;  // only when profiling (bulwark bench)
 
   void drop(DropReason r, uint64_t n = 1) { dropped[static_cast<size_t>(r)].add(n); }
   void event(Event e, uint64_t n = 1) { events[static_cast<size_t>(e)].add(n); }
@@ -154,6 +155,7 @@ struct CounterSnapshot {
   std::array<uint64_t, kDropReasonCount> dropped{};
   std::array<uint64_t, kEventCount> events{};
   std::array<uint64_t, kStageCount> stages{};
+  std::array<uint64_t, kStageCount> stage_cycles{};
 
   void add(const WorkerCounters& w);
   uint64_t dropped_total() const;

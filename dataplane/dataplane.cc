@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "config/json.h"
+#include "dataplane/headers.h"
 #include "dataplane/log_format.h"
 #include "dataplane/ports.h"
 
@@ -50,9 +51,11 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     auto worker = std::make_unique<Worker>();
     worker->index = w;
     std::string name = fmt::format("bw_pool_{}_{}", id, w);
+    uint16_t data_room = settings.mbuf_data_room
+                             ? static_cast<uint16_t>(settings.mbuf_data_room + RTE_PKTMBUF_HEADROOM)
+                             : static_cast<uint16_t>(RTE_MBUF_DEFAULT_BUF_SIZE);
     worker->pool = rte_pktmbuf_pool_create(name.c_str(), pool_size(std::max(settings.mbufs, 2048 * ports)),
-                                           kPoolCache, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                           static_cast<int>(rte_socket_id()));
+                                           kPoolCache, 0, data_room, static_cast<int>(rte_socket_id()));
     std::string indirect = fmt::format("bw_indirect_{}_{}", id, w);
     worker->indirect_pool = rte_pktmbuf_pool_create(indirect.c_str(), kIndirectMbufs, kPoolCache,
                                                     0, 0, static_cast<int>(rte_socket_id()));
@@ -109,6 +112,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     // the fixed one so that it stays repeatable.
     if (!settings.rx_timestamps) res.conntrack_seed = rte_rand();
     res.log = &w->log;
+    res.profile = settings.profile;
     w->pipeline = std::make_unique<Pipeline>(res, w->counters, *w->tx);
   }
 
@@ -156,6 +160,32 @@ uint64_t Dataplane::generation_number() const {
 }
 
 uint64_t Dataplane::now() const { return rte_get_tsc_cycles(); }
+
+void Dataplane::baseline(Worker& w) {
+  rte_mbuf* pkts[kBurstSize];
+  for (const auto& b : bindings_) {
+    uint16_t n = rte_eth_rx_burst(b.port, w.index, pkts, kBurstSize);
+    if (n == 0) continue;
+    w.counters.received.add(n);
+    for (uint16_t i = 0; i < n; ++i) {
+      auto* eth = rte_pktmbuf_mtod(pkts[i], EthernetHeader*);
+      uint8_t tmp[6];
+      std::memcpy(tmp, eth->dst, 6);
+      std::memcpy(eth->dst, eth->src, 6);
+      std::memcpy(eth->src, tmp, 6);
+    }
+    uint16_t sent = rte_eth_tx_burst(b.port, w.index, pkts, n);
+    w.counters.forwarded.add(sent);
+    if (sent < n) {
+      w.counters.drop(DropReason::tx_full, n - sent);
+      rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    }
+  }
+}
+
+void Dataplane::learn_neighbour(uint32_t ip, const uint8_t mac[6]) {
+  neighbours_->learn(ip, mac, rte_get_tsc_cycles());
+}
 
 void Dataplane::poll(Worker& w, uint64_t now) {
   const Generation* g = current_.load(std::memory_order_acquire);
@@ -335,6 +365,10 @@ int Dataplane::worker_main(void* arg) {
   rte_rcu_qsbr_thread_online(dp->qsbr_, w.index);
   while (dp->running_.load(std::memory_order_relaxed)) {
     uint64_t now = rte_get_tsc_cycles();
+    if (dp->settings_.baseline) {
+      dp->baseline(w);
+      continue;
+    }
     dp->poll(w, now);
     serve_mailbox(w, now, dp->settings_.hz);
     rte_rcu_qsbr_quiescent(dp->qsbr_, w.index);

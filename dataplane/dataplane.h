@@ -46,6 +46,9 @@ struct DataplaneSettings {
   uint32_t arp_max_entries = 4096;
   uint32_t arp_timeout_seconds = 300;
   uint32_t max_connections = 1048576;  // shared out among the workers
+  uint16_t mbuf_data_room = 0;         // 0: DPDK's default (2 KiB); benches of small frames use less
+  bool profile = false;                // count cycles per stage (bulwark bench)
+  bool baseline = false;               // workers only swap MACs and send back (bench baseline)
   std::vector<uint16_t> mtus;   // per interface
   std::vector<const uint8_t*> macs;  // per interface, or nullptr
 };
@@ -104,6 +107,8 @@ class Dataplane {
   CounterSnapshot counters() const;
   std::vector<PortCounters> port_counters() const;
   std::vector<NeighbourEntry> neighbours(uint64_t now) const;
+  // Adds a neighbour (bulwark bench: next hops that never answer ARP on a null port).
+  void learn_neighbour(uint32_t ip, const uint8_t mac[6]);
   // Drains the workers' firewall log records into formatted lines.
   std::vector<std::string> drain_log();
   // Lists (text or JSON array) or flushes connections; workers do it between loops.
@@ -123,6 +128,8 @@ class Dataplane {
 
   // One loop of a worker: receive, process, service the hold queue, transmit.
   void poll(Worker& w, uint64_t now);
+  // The bench baseline loop: receive, swap MACs, transmit on the same port.
+  void baseline(Worker& w);
 
  private:
   Dataplane() = default;

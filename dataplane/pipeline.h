@@ -36,6 +36,7 @@ struct PipelineResources {
   uint64_t conntrack_seed = conntrack::Table::kDefaultSeed;  // keys the table's hash
   unsigned worker = 0;                   // index for per-worker rule counters
   LogRing* log = nullptr;                // firewall log records for the management thread
+  bool profile = false;                  // count TSC cycles per stage (bulwark bench)
 };
 
 class Pipeline {

@@ -74,6 +74,10 @@ struct Staging {
 
 }  // namespace
 
+std::array<uint8_t, 6> default_capture_mac(size_t index) {
+  return {0x02, 0x62, 0x77, 0x00, 0x00, static_cast<uint8_t>(index + 1)};
+}
+
 std::optional<ReplayResult> replay(const config::Tables& tables,
                                    const std::vector<ReplayInput>& inputs,
                                    const std::string& out_dir, std::string& error) {
@@ -89,12 +93,8 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
   settings.arp_timeout_seconds = tables.dataplane.arp_timeout;
   settings.max_connections = tables.dataplane.max_connections;
   std::vector<std::string> outputs;
-  // Interfaces without a configured MAC get 02:62:77:00:00:<n> (n = 1, 2, …): capture ports have
-  // no address of their own, and a replay must not depend on one.
   std::vector<std::array<uint8_t, 6>> replay_macs(tables.interfaces.size());
-  for (size_t i = 0; i < tables.interfaces.size(); ++i) {
-    replay_macs[i] = {0x02, 0x62, 0x77, 0x00, 0x00, static_cast<uint8_t>(i + 1)};
-  }
+  for (size_t i = 0; i < tables.interfaces.size(); ++i) replay_macs[i] = default_capture_mac(i);
   for (size_t i = 0; i < tables.interfaces.size(); ++i) {
     const auto& iface = tables.interfaces[i];
     std::string input;

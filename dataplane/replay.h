@@ -11,6 +11,8 @@
 // lines go to OUT_DIR/firewall.log, each prefixed with the replay clock (seconds).
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +35,10 @@ struct ReplayResult {
   uint64_t log_lines = 0;    // written to OUT_DIR/firewall.log
   uint64_t connections = 0;  // in the connection table at the end
 };
+
+// The MAC of interface `index` when the configuration gives none: capture and null ports have
+// no address of their own, and a replay or bench must not depend on one. 02:62:77:00:00:<n>.
+std::array<uint8_t, 6> default_capture_mac(size_t index);
 
 // EAL must be initialised (see eal.h).
 std::optional<ReplayResult> replay(const config::Tables& tables,

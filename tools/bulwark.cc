@@ -18,6 +18,7 @@ struct Command {
 const Command kCommands[] = {
     {"check", "validate configuration files and show the compiled tables", bulwark::tools::run_check},
     {"replay", "run the dataplane pipeline over capture files", bulwark::tools::run_replay},
+    {"bench", "measure the pipeline on captures replayed from memory", bulwark::tools::run_bench},
     {"status", "show the running dataplane's counters", bulwark::tools::run_status},
     {"arp", "show the dataplane's neighbour table", bulwark::tools::run_arp},
     {"reload", "make bulwark-control re-read and apply the configuration", bulwark::tools::run_reload},

@@ -9,6 +9,7 @@ namespace bulwark::tools {
 
 int run_check(const std::vector<std::string>& args);
 int run_replay(const std::vector<std::string>& args);
+int run_bench(const std::vector<std::string>& args);
 int run_status(const std::vector<std::string>& args);
 int run_arp(const std::vector<std::string>& args);
 int run_reload(const std::vector<std::string>& args);
