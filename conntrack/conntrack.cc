@@ -1,6 +1,10 @@
 #include "conntrack/conntrack.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
+#include <new>
+#include <type_traits>
 #include <bit>
 #include <cstring>
 #include <limits>
@@ -145,9 +149,22 @@ Table::Table(uint32_t capacity, const Timeouts& timeouts, uint64_t seed)
       buckets_((slots_ + kBucket - 1) / kBucket),
       seed_(seed),
       timeouts_(timeouts) {
-  entries_ = std::make_unique<Entry[]>(slots_);
-  tags_ = std::make_unique<Tags[]>(buckets_);
-  cold_ = std::make_unique<Cold[]>(slots_);
+  entries_ = allocate<Entry>(slots_);
+  tags_ = allocate<Tags>(buckets_);
+  cold_ = allocate<Cold>(slots_);
+}
+
+template <class T>
+Table::Block<T> Table::allocate(size_t count) {
+  static_assert(std::is_trivially_destructible_v<T>);
+  constexpr size_t kHugePage = size_t{2} << 20;
+  const size_t bytes = std::max<size_t>(count * sizeof(T), 1);
+  const size_t rounded = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  void* p = std::aligned_alloc(kHugePage, rounded);
+  if (!p) throw std::bad_alloc();
+  madvise(p, rounded, MADV_HUGEPAGE);  // a hint: without transparent huge pages, 4 KiB pages
+  std::uninitialized_value_construct_n(static_cast<T*>(p), count);
+  return Block<T>(static_cast<T*>(p));
 }
 
 // Both directions hash alike: the two endpoints are put in a fixed order first.
@@ -198,10 +215,10 @@ Entry* Table::find(size_t bucket, uint16_t t, const FlowKey& key, const FlowKey&
     } else {
       continue;
     }
-    const uint32_t partner = cold_[i].partner;
     if (e.state == State::kAlias) {
       // The reply tuple of a translated connection: stands for its partner.
       if (d != Direction::kOriginal) continue;
+      const uint32_t partner = cold_[i].partner;
       Entry& primary = entries_[partner];
       if (primary.expires <= now) {
         release(partner);
@@ -212,7 +229,7 @@ Entry* Table::find(size_t bucket, uint16_t t, const FlowKey& key, const FlowKey&
     }
     // A translated connection answers only through its alias: an untranslated reply is not
     // part of it (masqueraded hosts are not reachable directly).
-    if (partner != kNoPartner && d == Direction::kReply) continue;
+    if ((e.flags & kTranslated) && d == Direction::kReply) continue;
     if (e.expires <= now) {  // dead: free it and keep looking (a new entry may follow)
       release(i);
       continue;
@@ -280,10 +297,12 @@ Entry* Table::insert(const FlowKey& key_in, const PacketInfo& first, uint64_t no
   const size_t a = index_of(*alias);
   cold_[a].partner = static_cast<uint32_t>(primary);
   cold_[primary].partner = static_cast<uint32_t>(a);
+  e->flags |= kTranslated;
   return e;
 }
 
 FlowKey Table::reply_key(const Entry& e) const {
+  if (!(e.flags & kTranslated)) return e.key.reversed();  // the common case: no cold line
   const uint32_t partner = cold_[index_of(e)].partner;
   return partner == kNoPartner ? e.key.reversed() : entries_[partner].key;
 }

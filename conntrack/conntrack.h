@@ -41,6 +41,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 
 #include "config/model.h"
@@ -133,9 +134,11 @@ struct alignas(64) Entry {
   uint8_t pending_packets[2] = {0, 0};  // (read totals with Table::stats)
   State state = State::kUnreplied;
   bool in_use : 1 = false;
-  uint8_t flags : 7 = 0;  // free for the dataplane (e.g. "log this connection")
+  uint8_t flags : 7 = 0;  // bits 0-5 free for the dataplane; kTranslated belongs to the table
 };
 static_assert(sizeof(Entry) == 64 && alignof(Entry) == 64);
+// Entry::flags bit: the connection has an alias slot (NAT), so reply_key() must look it up.
+inline constexpr uint8_t kTranslated = 0x40;
 
 // A connection's totals, for listings and logs (not the fast path).
 struct Stats {
@@ -246,9 +249,20 @@ class Table {
   void release(size_t i);
   void fold(Entry& e, size_t direction);
 
-  std::unique_ptr<Entry[]> entries_;
-  std::unique_ptr<Tags[]> tags_;  // per bucket
-  std::unique_ptr<Cold[]> cold_;
+  // The arrays are allocated in 2 MiB-aligned blocks advised for transparent huge pages: a
+  // lookup touches random cache lines of a large table, and with 4 KiB pages most of them would
+  // also miss the TLB (measured: docs/performance.md).
+  struct FreeBlock {
+    void operator()(void* p) const { std::free(p); }
+  };
+  template <class T>
+  using Block = std::unique_ptr<T[], FreeBlock>;
+  template <class T>
+  static Block<T> allocate(size_t count);
+
+  Block<Entry> entries_;
+  Block<Tags> tags_;  // per bucket
+  Block<Cold> cold_;
   size_t slots_ = 0;
   size_t buckets_ = 0;
   size_t used_ = 0;

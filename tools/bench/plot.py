@@ -5,7 +5,8 @@
 
 RESULTS.jsonl holds one JSON object a line, one per run, with at least "scenario", "frame_size"
 (wire size in bytes incl. FCS, or "imix"), "flows", "rules", "mpps", "baseline_mpps", "ratio" and
-"cycles_per_packet"; other keys are ignored, blank lines too. Writes into OUT_DIR:
+"cycles_per_packet" ("label", which `bulwark bench --label` sets, stands in for a missing
+"scenario"); other keys are ignored, blank lines too. Writes into OUT_DIR:
 
     mpps-frame-size.svg  Mpps against frame size (imix last)
     mpps-flows.svg       Mpps against flow count
@@ -13,7 +14,8 @@ RESULTS.jsonl holds one JSON object a line, one per run, with at least "scenario
 
 On each plot a series is one scenario with the other two parameters fixed (named in the legend
 when they differ between series); a solid line is the measured Mpps, the dashed line of the same
-colour the run's baseline_mpps. Series with a single value on the plot's axis are left out, and
+colour the runs' baseline_mpps (one grey dashed line when several series share it). Frame sizes
+are evenly spaced categories, imix a point of its own after them. Series with a single value on the plot's axis are left out, and
 the plot is skipped when no series is left. Repeated runs of one point are averaged, their
 spread shown as an error bar. Counts spanning two decades or more get a logarithmic axis.
 
@@ -31,6 +33,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 REQUIRED = ("scenario", "frame_size", "flows", "rules", "mpps", "baseline_mpps", "ratio",
             "cycles_per_packet")
@@ -41,7 +44,8 @@ AXES = {  # key: (file name, axis label, title)
     "rules": ("mpps-rules", "Filter rules", "Throughput against rule count"),
 }
 PARAM_NAMES = {"frame_size": lambda v: "imix" if v == "imix" else f"{v} B",
-               "flows": lambda v: f"{v} flows", "rules": lambda v: f"{v} rules"}
+               "flows": lambda v: f"{count_label(v)} flow{'s' if v != 1 else ''}",
+               "rules": lambda v: f"{count_label(v)} rule{'s' if v != 1 else ''}"}
 
 
 def load(path):
@@ -54,6 +58,8 @@ def load(path):
                 run = json.loads(line)
             except ValueError as e:
                 sys.exit(f"{path}:{n}: not JSON: {e}")
+            if "scenario" not in run and "label" in run:  # bench's own name for a run
+                run["scenario"] = run["label"]
             missing = [k for k in REQUIRED if k not in run]
             if missing:
                 sys.exit(f"{path}:{n}: missing {', '.join(missing)}")
@@ -67,6 +73,20 @@ def load(path):
 def sort_key(value):
     """Orders frame sizes numerically with imix after them."""
     return (1, 0) if value == "imix" else (0, value)
+
+
+def segments(xs):
+    """Index runs of xs to join with lines: imix (last, as sorted) stands alone."""
+    numeric = [i for i, x in enumerate(xs) if x != "imix"]
+    return ([numeric] if numeric else []) + [[i] for i, x in enumerate(xs) if x == "imix"]
+
+
+def count_label(value, _pos=None):
+    """1, 10, 100, 1k, 10k, 100k, 1M for count axes."""
+    for div, suffix in ((1_000_000, "M"), (1000, "k")):
+        if value >= div:
+            return f"{value / div:g}{suffix}"
+    return f"{value:g}"
 
 
 def plot_axis(runs, axis, out_dir, fmt):
@@ -93,19 +113,29 @@ def plot_axis(runs, axis, out_dir, fmt):
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    baselines = defaultdict(list)  # baseline curve -> colours of the series sharing it
     for n, key in enumerate(keys):
         points = series[key]
         xs = sorted(points, key=sort_key)
-        px = [position[x] for x in xs] if categorical else xs
         color = colors[n % len(colors)]
-        for idx, style, marker in ((0, "-", "o"), (1, "--", None)):
-            vals = [[p[idx] for p in points[x]] for x in xs]
-            mean = [sum(v) / len(v) for v in vals]
-            ax.plot(px, mean, linestyle=style, marker=marker, color=color, markersize=4,
-                    label=name(key) if idx == 0 else None)
-            if idx == 0 and any(len(v) > 1 for v in vals):
-                err = [[m - min(v) for m, v in zip(mean, vals)], [max(v) - m for m, v in zip(mean, vals)]]
-                ax.errorbar(px, mean, yerr=err, fmt="none", ecolor=color, capsize=3, linewidth=1)
+        measured = [[p[0] for p in points[x]] for x in xs]
+        mean = [sum(v) / len(v) for v in measured]
+        base = [sum(p[1] for p in points[x]) / len(points[x]) for x in xs]
+        px = [position[x] for x in xs] if categorical else xs
+        for seg in segments(xs):  # imix is not on the size scale: a point of its own
+            ax.plot([px[i] for i in seg], [mean[i] for i in seg], linestyle="-", marker="o",
+                    markersize=4, color=color, label=name(key) if seg[0] == 0 else None)
+        if any(len(v) > 1 for v in measured):
+            err = [[m - min(v) for m, v in zip(mean, measured)],
+                   [max(v) - m for m, v in zip(mean, measured)]]
+            ax.errorbar(px, mean, yerr=err, fmt="none", ecolor=color, capsize=3, linewidth=1)
+        baselines[(tuple(px), tuple(base))].append(color)
+    for (px, base), shared in baselines.items():
+        # A baseline several series share (same runs' baseline) is drawn once, in grey.
+        color = shared[0] if len(shared) == 1 else "grey"
+        for seg in segments([xs_all[int(x)] for x in px] if categorical else px):
+            ax.plot([px[i] for i in seg], [base[i] for i in seg], linestyle="--", color=color,
+                    marker="_" if len(seg) == 1 else None, markersize=10, zorder=1)
 
     if categorical:
         ax.set_xticks(range(len(xs_all)))
@@ -115,7 +145,8 @@ def plot_axis(runs, axis, out_dir, fmt):
         if lo > 0 and hi / lo >= 100:
             ax.set_xscale("log")
         elif lo <= 0 and hi >= 100:
-            ax.set_xscale("symlog", linthresh=1)
+            ax.set_xscale("symlog", linthresh=1, linscale=0.5)
+        ax.xaxis.set_major_formatter(FuncFormatter(count_label))
     ax.set_xlabel(AXES[axis][1])
     ax.set_ylabel("Mpps")
     ax.set_ylim(bottom=0)
