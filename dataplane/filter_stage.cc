@@ -233,25 +233,37 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   conntrack::FlowKey now_key;  // the tuple as it is now, after destination NAT
   nat::read_tuple(bytes, available, now_key);
 
+  // The packet filter, unless a port forwarding took the connection (manual 4.4.2 NOTE).
+  std::optional<Role> out_role;
+  if (out >= 0) out_role = g.role(static_cast<uint16_t>(out));
+  const std::optional<FilterList> chosen =
+      flow.forwarded ? std::nullopt : list_for(g.role(in), out_role);
+  const bool filtered = chosen.has_value();
+  const FilterList list = chosen.value_or(FilterList::kIncoming);
+
+  // Traffic that is neither filtered nor translated (between internal interfaces, from inside to
+  // the box) needs no connection at all.
+  const bool destination_translated =
+      now_key.dst != flow.key.dst || now_key.dst_port != flow.key.dst_port;
+  if (!filtered && !destination_translated &&
+      (out < 0 || !g.nat().source(now_key, static_cast<uint16_t>(out)))) {
+    return true;
+  }
+
   // Only a SYN opens a TCP connection.
   if (!flow.trailing_fragment && !flow.icmp_error &&
       !conntrack::opens_connection(flow.key.protocol, flow.info)) {
     drop(m, DropReason::tcp_no_connection);
     return false;
   }
-
-  // The packet filter, unless a port forwarding took the connection (manual 4.4.2 NOTE).
-  std::optional<Role> out_role;
-  if (out >= 0) out_role = g.role(static_cast<uint16_t>(out));
-  std::optional<FilterList> list = flow.forwarded ? std::nullopt : list_for(g.role(in), out_role);
   const FilterRule* rule = nullptr;
-  if (list) {
-    config::DefaultPolicy policy = g.filter().policy(*list);
+  if (filtered) {
+    config::DefaultPolicy policy = g.filter().policy(list);
     config::ActionKind action = config::ActionKind::kAccept;
     if (policy == config::DefaultPolicy::kDrop) {
       action = config::ActionKind::kDrop;
     } else if (policy == config::DefaultPolicy::kRules) {
-      rule = g.filter().classify(*list, filter_key(now_key, in));
+      rule = g.filter().classify(list, filter_key(now_key, in));
       if (!rule) {
         drop(m, DropReason::filter_no_match);
         return false;
