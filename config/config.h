@@ -41,4 +41,8 @@ struct LoadResult {
 
 LoadResult load(const std::vector<Source>& sources, uint64_t generation = 1);
 
+// Reads `paths` (the factory configuration when empty) and loads them; a file that cannot be
+// read is reported like any other error.
+LoadResult load_files(const std::vector<std::string>& paths, uint64_t generation = 1);
+
 }  // namespace bulwark::config

@@ -138,4 +138,12 @@ LoadResult load(const std::vector<Source>& sources, uint64_t generation) {
   return result;
 }
 
+LoadResult load_files(const std::vector<std::string>& paths, uint64_t generation) {
+  if (paths.empty()) return load({default_source()}, generation);
+  LoadResult result;
+  std::vector<Source> sources = read_sources(paths, result.diagnostics);
+  if (result.diagnostics.has_errors()) return result;
+  return load(sources, generation);
+}
+
 }  // namespace bulwark::config

@@ -33,16 +33,7 @@ uint64_t dataplane_generation(const std::string& socket, std::string& error) {
 
 Message ControlDaemon::reload() {
   std::lock_guard<std::mutex> lock(reload_mutex_);
-  config::Diagnostics read_errors;
-  std::vector<config::Source> sources =
-      options_.config_files.empty() ? std::vector<config::Source>{config::default_source()}
-                                    : config::read_sources(options_.config_files, read_errors);
-  config::LoadResult loaded;
-  if (read_errors.has_errors()) {
-    loaded.diagnostics = read_errors;
-  } else {
-    loaded = config::load(sources, generation_ + 1);
-  }
+  config::LoadResult loaded = config::load_files(options_.config_files, generation_ + 1);
   std::string report;
   for (const auto& d : loaded.diagnostics.all()) report += d.str() + "\n";
   if (!loaded.tables) {

@@ -94,16 +94,8 @@ int run_bench(const std::vector<std::string>& args) {
     std::fflush(stderr);
   };
 
-  config::Diagnostics read_errors;
-  std::vector<config::Source> sources =
-      vm.count("config") ? config::read_sources(vm["config"].as<std::vector<std::string>>(), read_errors)
-                         : std::vector<config::Source>{config::default_source()};
-  config::LoadResult loaded;
-  if (read_errors.has_errors()) {
-    loaded.diagnostics = read_errors;
-  } else {
-    loaded = config::load(sources);
-  }
+  config::LoadResult loaded = config::load_files(
+      vm.count("config") ? vm["config"].as<std::vector<std::string>>() : std::vector<std::string>{});
   for (const auto& d : loaded.diagnostics.all()) std::cerr << d.str() << "\n";
   if (!loaded.tables) return 1;
 

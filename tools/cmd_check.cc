@@ -93,18 +93,8 @@ int run_check(const std::vector<std::string>& args) {
   std::vector<std::string> files;
   if (vm.count("config")) files = vm["config"].as<std::vector<std::string>>();
 
-  config::Diagnostics read_errors;
-  std::vector<config::Source> sources =
-      files.empty() ? std::vector<config::Source>{config::default_source()}
-                    : config::read_sources(files, read_errors);
-  if (files.empty()) files.push_back(sources.front().name);
-
-  config::LoadResult result;
-  if (read_errors.has_errors()) {
-    result.diagnostics = read_errors;
-  } else {
-    result = config::load(sources);
-  }
+  config::LoadResult result = config::load_files(files);
+  if (files.empty()) files.push_back(config::default_source().name);
 
   if (vm.count("json")) {
     print_json(files, result);
