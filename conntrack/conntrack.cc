@@ -251,12 +251,6 @@ Entry* Table::lookup(const FlowKey& key_in, uint64_t now, Direction& direction) 
   return second == first ? nullptr : find(second, t, key, reply, now, direction);
 }
 
-void Table::prefetch(const FlowKey& key) const {
-  const uint64_t h = hash(normalised(key));
-  __builtin_prefetch(&tags_[first_bucket(h)]);
-  __builtin_prefetch(&tags_[second_bucket(h)]);
-}
-
 Entry* Table::insert(const FlowKey& key_in, const PacketInfo& first, uint64_t now) {
   if (!opens_connection(key_in.protocol, first)) return nullptr;
   Entry* placed = place(normalised(key_in), now);

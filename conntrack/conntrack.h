@@ -165,9 +165,6 @@ class Table {
 
   // The entry of the connection `key` belongs to, in either direction, or nullptr.
   Entry* lookup(const FlowKey& key, uint64_t now, Direction& direction);
-  // Starts loading what `lookup(key, …)` will read first: call it for a whole burst, then look
-  // the packets up, so that the cache misses of the burst overlap.
-  void prefetch(const FlowKey& key) const;
   // Creates an entry for a new connection whose first packet is `key`, in its initial state
   // for that packet, and counts that packet; reclaims expired entries as needed. nullptr when
   // the table is full, or for a TCP packet other than a SYN without ACK (see `opens_connection`).
