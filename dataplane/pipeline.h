@@ -60,7 +60,6 @@ class Pipeline {
   void service(const Generation& g, uint64_t now);
   // Drops every held packet as unresolved (end of a replay, shutdown).
   void drop_held();
-  bool has_held() const { return held_total_ != 0; }
 
   // Frames the box itself sends (from the exception path): tracked, so that the answers to
   // its own connections are let in.
