@@ -4,29 +4,14 @@
 #include <string>
 
 #include "conntrack/conntrack.h"
+#include "conntrack_test_util.h"
 
 using namespace bulwark::conntrack;
+using namespace bulwark::conntrack::test;
 using bulwark::config::kProtoTcp;
-
-namespace Catch {
-template <>
-struct StringMaker<State> {
-  static std::string convert(State s) { return state_name(s); }
-};
-template <>
-struct StringMaker<Verdict> {
-  static std::string convert(Verdict v) {
-    return v == Verdict::kAccept    ? "kAccept"
-           : v == Verdict::kInvalid ? "kInvalid"
-                                    : "kNewConnection";
-  }
-};
-}  // namespace Catch
 
 namespace {
 
-constexpr Direction kOrig = Direction::kOriginal;
-constexpr Direction kReply = Direction::kReply;
 constexpr uint8_t kSynAck = kTcpSyn | kTcpAck;
 constexpr uint8_t kFinAck = kTcpFin | kTcpAck;
 constexpr uint8_t kRstAck = kTcpRst | kTcpAck;

@@ -1,6 +1,7 @@
 // The connection table: lookup in both directions, UDP/ICMP/generic tracking, timeouts, the
 // bounded sweep, the table-full policy and the counters. TCP has its own file.
 #include "conntrack/conntrack.h"
+#include "conntrack_test_util.h"
 
 #include <algorithm>
 #include <array>
@@ -14,30 +15,13 @@
 #include <vector>
 
 using namespace bulwark::conntrack;
+using namespace bulwark::conntrack::test;
 using bulwark::config::kProtoGre;
 using bulwark::config::kProtoIcmp;
 using bulwark::config::kProtoTcp;
 using bulwark::config::kProtoUdp;
 
-namespace Catch {
-template <>
-struct StringMaker<State> {
-  static std::string convert(State s) { return state_name(s); }
-};
-template <>
-struct StringMaker<Verdict> {
-  static std::string convert(Verdict v) {
-    return v == Verdict::kAccept    ? "kAccept"
-           : v == Verdict::kInvalid ? "kInvalid"
-                                    : "kNewConnection";
-  }
-};
-}  // namespace Catch
-
 namespace {
-
-constexpr Direction kOrig = Direction::kOriginal;
-constexpr Direction kReply = Direction::kReply;
 
 Timeouts test_timeouts() {
   Timeouts t{};
