@@ -41,6 +41,8 @@ enum class MessageType : uint16_t {
   kFlush = 16,         // request: "\tPROTOCOL\tADDRESS\tPORT"; reply kApplied "flushed N"
   kGetNat = 17,        // request: "json" or "text"; reply kNat: mappings and active translations
   kNat = 18,
+  kCifs = 19,          // to bulwark-control: "VERB\tNAME\tFORMAT" (control/cifs/monitor.h);
+                       //   reply kApplied or kError with text or JSON
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

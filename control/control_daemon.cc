@@ -41,7 +41,9 @@ Message ControlDaemon::reload() {
             report + fmt::format("configuration rejected; the dataplane keeps generation {}\n", generation_)};
   }
   adopt_runtime_state(*loaded.tables);
-  return push(std::move(*loaded.tables), report);
+  Message result = push(*loaded.tables, report);
+  if (result.type == MessageType::kApplied) cifs_.apply(*loaded.tables);
+  return result;
 }
 
 void ControlDaemon::adopt_runtime_state(const config::Tables& t) {
@@ -231,7 +233,8 @@ int ControlDaemon::run() {
         case MessageType::kReload: return reload();
         case MessageType::kRecord: return record(m.payload);
         case MessageType::kSwitch: return switch_(m.payload);
-        default: return {MessageType::kError, "bulwark-control answers reload, record and switch requests"};
+        case MessageType::kCifs: return cifs_.request(m.payload);
+        default: return {MessageType::kError, "bulwark-control answers reload, record, switch and cifs requests"};
       }
     }, running_);
   });
@@ -239,6 +242,7 @@ int ControlDaemon::run() {
   while (running_) {
     forward_log();
     expire_records();
+    cifs_.tick();
     if (reload_requested_.exchange(false)) {
       Message result = reload();
       fmt::print("{}", result.payload);

@@ -14,6 +14,7 @@
 
 #include "config/control_protocol.h"
 #include "config/tables.h"
+#include "control/cifs/monitor.h"
 
 #include <chrono>
 #include <map>
@@ -27,11 +28,13 @@ struct ControlOptions {
   std::string control_socket = "/run/bulwark/control.sock";
   bool exception_path = true;
   int connect_timeout_seconds = 30;
+  std::string state_dir = "/var/lib/bulwark";  // integrity databases and reports (cifs/)
 };
 
 class ControlDaemon {
  public:
-  explicit ControlDaemon(ControlOptions options) : options_(std::move(options)) {}
+  explicit ControlDaemon(ControlOptions options)
+      : options_(std::move(options)), cifs_(options_.state_dir) {}
 
   int run();
   void stop() { running_ = false; }
@@ -58,6 +61,8 @@ class ControlDaemon {
   std::map<std::string, bool> records_;
   std::map<std::string, bool> switches_;
   std::map<std::string, std::chrono::steady_clock::time_point> deactivate_at_;
+
+  cifs::CifsMonitor cifs_;
 
   // Applies the runtime record states to `t` and pushes it as the next generation.
   config::Message push(config::Tables t, std::string report);

@@ -37,6 +37,8 @@ int main(int argc, char** argv) {
        "this daemon's socket (bulwark reload)")
       ("no-exception-path", "do not configure the exception-path tap interfaces")
       ("wait", po::value<int>()->default_value(30), "seconds to wait for the dataplane")
+      ("state-dir", po::value<std::string>()->default_value("/var/lib/bulwark"),
+       "where integrity databases and reports are kept (cifs/NAME/)")
       ("config", po::value<std::vector<std::string>>()->composing(), "configuration file");
   po::positional_options_description positional;
   positional.add("config", -1);
@@ -59,6 +61,7 @@ int main(int argc, char** argv) {
   opts.control_socket = vm["socket"].as<std::string>();
   opts.exception_path = !vm.count("no-exception-path");
   opts.connect_timeout_seconds = vm["wait"].as<int>();
+  opts.state_dir = vm["state-dir"].as<std::string>();
   bulwark::control::ControlDaemon daemon(opts);
   g_daemon = &daemon;
   std::signal(SIGHUP, on_signal);

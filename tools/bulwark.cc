@@ -27,6 +27,7 @@ const Command kCommands[] = {
     {"nat", "show NAT mappings and active translations", bulwark::tools::run_nat},
     {"record", "show or switch firewall rule records", bulwark::tools::run_record},
     {"switch", "flip a named switch", bulwark::tools::run_switch},
+    {"cifs", "integrity monitoring of Windows shares", bulwark::tools::run_cifs},
 };
 
 void usage(std::FILE* out) {

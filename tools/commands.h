@@ -18,5 +18,6 @@ int run_nat(const std::vector<std::string>& args);
 int run_conntrack(const std::vector<std::string>& args);
 int run_record(const std::vector<std::string>& args);
 int run_switch(const std::vector<std::string>& args);
+int run_cifs(const std::vector<std::string>& args);
 
 }  // namespace bulwark::tools
