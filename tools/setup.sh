@@ -13,6 +13,8 @@ PACKAGES=(
   catch2 libpcap-dev
   # tests: JSON Schema check of the examples, golden captures (scapy), network namespaces
   python3-yaml python3-jsonschema python3-scapy iproute2 ethtool iputils-ping
+  # CIFS integrity monitoring: libsmbclient, and a real smbd plus openssl for its tests
+  libsmbclient-dev samba smbclient openssl
 )
 
 missing=()
