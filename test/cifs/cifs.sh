@@ -7,6 +7,7 @@
 BUILD=$(cd "$1" && pwd)
 source "$(dirname "$0")/../netns/lib.sh"
 HERE=$(cd "$(dirname "$0")" && pwd)
+source "$HERE/../../tools/cifs/lab_smbd.sh"
 BULWARK="$BUILD/tools/bulwark"
 
 SMB_USER=bwcifs$TAG
@@ -17,7 +18,7 @@ SMTP_PORT=$((SMB_PORT + 1))
 cifs_cleanup() {
   local rc=$?
   set +e
-  userdel "$SMB_USER" 2>/dev/null
+  lab_smbd_stop
   (exit "$rc")
   cleanup
 }
@@ -25,41 +26,9 @@ trap cifs_cleanup EXIT
 chmod 755 "$TMP"
 
 # --- the Windows PC: a private smbd with the two shares of the manual (16.2) -------------------
-useradd --system --no-create-home --shell /usr/sbin/nologin "$SMB_USER"
 S=$TMP/smb
-mkdir -p $S/private $S/lock $S/state $S/cache $S/pid $S/ncalrpc $S/programs $S/db
-chmod 700 $S/private
-cat >$S/smb.conf <<CONF
-[global]
-server role = standalone server
-smb ports = $SMB_PORT
-interfaces = 127.0.0.1
-bind interfaces only = yes
-disable netbios = yes
-private dir = $S/private
-lock directory = $S/lock
-state directory = $S/state
-cache directory = $S/cache
-pid directory = $S/pid
-ncalrpc dir = $S/ncalrpc
-passdb backend = tdbsam:$S/private/passdb.tdb
-map to guest = never
-usershare path =
-load printers = no
-printcap name = /dev/null
-disable spoolss = yes
-rpc start on demand helpers = no
-log level = 0
-[Programs]
-path = $S/programs
-read only = yes
-[CIFS_DB_Windows]
-path = $S/db
-read only = no
-CONF
-printf '%s\n%s\n' "$SMB_PASSWORD" "$SMB_PASSWORD" | smbpasswd -c $S/smb.conf -s -a "$SMB_USER" >/dev/null
-
 P=$S/programs
+mkdir -p $P
 mkdir -p "$P/Tools/Sub Dir" "$P/Common Files" "$P/Windows NT/Zubehör"
 echo "setup program" >"$P/setup.exe"
 echo "editor" >"$P/Tools/edit.exe"
@@ -72,11 +41,7 @@ echo "secret" >"$P/Common Files/shared.exe"
 head -c 3000000 /dev/urandom >"$P/Tools/big.exe"
 chmod -R o+rX "$P"
 chmod 700 "$P/Common Files"   # root's: the SMB user cannot list it (errno 13)
-chown "$SMB_USER" $S/db
-
-smbd -F --debug-stdout -d 0 -s $S/smb.conf >"$TMP/smbd.log" 2>&1 &
-PIDS+=($!)
-wait_for "smbd" 20 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SMB_PORT), 1)"
+lab_smbd_start $S $SMB_PORT "$SMB_USER" "$SMB_PASSWORD"
 /usr/bin/python3 "$HERE/smtp_sink.py" $SMTP_PORT "$TMP/mail.txt" >"$TMP/smtp.log" 2>&1 &
 PIDS+=($!)
 wait_for "the SMTP sink" 10 python3 -c "import socket; socket.create_connection(('127.0.0.1', $SMTP_PORT), 1)"
