@@ -329,6 +329,21 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   return true;
 }
 
+namespace {
+
+// Where masquerading starts probing for a port: a mix (splitmix64's finaliser) of the internal
+// connection, so that it is spread over the range and the same on every run (replays repeat).
+uint64_t port_probe_start(const conntrack::FlowKey& k) {
+  uint64_t x = (uint64_t{k.src} << 32 | k.dst) ^ (uint64_t{k.src_port} << 24 | uint64_t{k.dst_port} << 8 | k.protocol);
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
 bool Pipeline::allocate_port(const Generation& g, const conntrack::FlowKey& internal,
                              conntrack::FlowKey& t, uint64_t now) {
   config::PortRange range = g.nat().port_range();
@@ -361,17 +376,15 @@ bool Pipeline::allocate_port(const Generation& g, const conntrack::FlowKey& inte
            !(eim && endpoint_mappings_.taken_by_other(t.protocol, t.src, t.src_port, internal.src,
                                                        internal.src_port, now));
   };
-  uint16_t start = t.src_port;
+  // Keep the source port when it is free (also outside the range: ICMP identifiers, low ports).
+  set_port(t.src_port);
+  if (free_port()) return claim();
+  // Else probe the range from a point given by a hash of the connection: hosts that all use the
+  // same source port towards one server then find a free port in about one probe each, where
+  // probing upwards from their common port would cost the n-th of them n probes.
   uint32_t size = uint32_t{range.high} - range.low + 1;
-  // Keep the source port when it is free; else the next free one above it, wrapping.
-  uint32_t offset = (start >= range.low && start <= range.high) ? start - range.low : 0;
-  bool keep_first = start >= range.low && start <= range.high;
+  uint32_t offset = static_cast<uint32_t>(port_probe_start(internal) % size);
   constexpr uint32_t kMaxProbes = 4096;
-  if (!keep_first) {
-    // A port outside the range may still be kept when free (ICMP identifiers, low ports).
-    set_port(start);
-    if (free_port()) return claim();
-  }
   for (uint32_t i = 0; i < std::min(size, kMaxProbes); ++i) {
     set_port(static_cast<uint16_t>(range.low + (offset + i) % size));
     if (free_port()) return claim();

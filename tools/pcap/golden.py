@@ -385,6 +385,28 @@ def nat_routed(frame, src_mac, dst_mac, src=None, dst=None, sport=None, dport=No
     return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(ip[:ihl]) + seg
 
 
+def masquerade_port(src, dst, sport, dport, proto, taken=(), low=1024, high=65535):
+    """The port masquerading gives a connection whose own source port collides (docs/nat.md):
+    the first port not in `taken`, probing the range upwards from a point given by a hash of the
+    internal connection (the dataplane's port_probe_start, splitmix64's finaliser). For ICMP
+    queries sport and dport are both the identifier."""
+    m = (1 << 64) - 1
+    a = int.from_bytes(ip_bytes(src), "big")
+    b = int.from_bytes(ip_bytes(dst), "big")
+    x = ((a << 32) | b) ^ ((sport << 24) | (dport << 8) | proto)
+    x ^= x >> 30
+    x = (x * 0xBF58476D1CE4E5B9) & m
+    x ^= x >> 27
+    x = (x * 0x94D049BB133111EB) & m
+    x ^= x >> 31
+    size = high - low + 1
+    for i in range(size):
+        port = low + (x % size + i) % size
+        if port not in taken:
+            return port
+    raise AssertionError("no free port")
+
+
 def nat_icmp_error(frame, src_mac, dst_mac, outer_src=None, outer_dst=None, inner_src=None,
                    inner_dst=None, inner_sport=None, inner_dport=None, inner_icmp_id=None,
                    vlan=None):

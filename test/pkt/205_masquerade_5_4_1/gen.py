@@ -1,15 +1,17 @@
 #!/usr/bin/python3
 """205_masquerade_5_4_1: IP masquerading of manual 5.4.1, 192.168.1.0/24 behind 10.1.0.1
 (docs/nat.md: source port kept when the translated connection does not collide with another of
-the same translated address, port, peer address and peer port; otherwise the next free port
-above it; ICMP query identifiers the same way; address-and-port-dependent mapping).
+the same translated address, port, peer address and peer port; otherwise a free port of the
+range probed from a hash of the connection; ICMP query identifiers the same way;
+address-and-port-dependent mapping).
 * Client A 192.168.1.10:40000 -> web server 10.1.0.200:80 leaves as 10.1.0.1:40000 (kept), the
   server's answers to 10.1.0.1:40000 reach A.
-* Client B 192.168.1.11:40000 -> the same server and port collides: 10.1.0.1:40001, and back.
-* A 192.168.1.10:40001 -> another server 10.1.0.201:80 keeps 40001: a different peer, no
-  collision with B's 10.1.0.1:40001 -> 10.1.0.200:80.
-* Pings: A's identifier 0x1234 is kept, B's 0x1234 becomes 0x1235 (ICMP checksum right); the
-  echo replies get the clients' identifiers back.
+* Client B 192.168.1.11:40000 -> the same server and port collides and gets the hashed port
+  BP (masquerade_port), and back.
+* A BP -> another server 10.1.0.201:80 keeps BP: a different peer, no collision with B's
+  10.1.0.1:BP -> 10.1.0.200:80.
+* Pings: A's identifier 0x1234 is kept, B's 0x1234 becomes a hashed one (ICMP checksum right);
+  the echo replies get the clients' identifiers back.
 * UDP (with a checksum) both ways; GRE gets its source address translated (no port
   allocation, the GRE header left as it is), and the answer comes back.
 * A fragmented UDP datagram: the first fragment is masqueraded (UDP checksum of the whole
@@ -26,7 +28,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
-from golden import arp_reply, arp_request, generate, nat_routed, pad  # noqa: E402
+from golden import arp_reply, arp_request, generate, masquerade_port, nat_routed, pad  # noqa: E402
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.254", "10.1.0.1"
@@ -35,6 +37,8 @@ B_MAC, B = "02:00:00:01:00:0b", "192.168.1.11"       # a second client
 SRV_MAC, SRV = "02:00:00:02:00:c8", "10.1.0.200"     # web server (5.3)
 OTH_MAC, OTH = "02:00:00:02:00:c9", "10.1.0.201"     # another company host
 PING = bytes(range(56))
+BP = masquerade_port(B, SRV, 40000, 80, 6, taken={40000})          # B's translated TCP port
+B_ID = masquerade_port(B, SRV, 0x1234, 0x1234, 1, taken={0x1234})  # B's translated identifier
 
 
 def build(c):
@@ -74,30 +78,30 @@ def build(c):
     f = c.rx("internal", inside(A_MAC, A, SRV, 0x102, ack(40000, 80, 1001, 5001)), "forwarded")
     c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT))
 
-    # B: the same source port to the same server and port -> the next free port, 40001.
+    # B: the same source port to the same server and port -> the hashed port BP.
     f = c.rx("internal", inside(B_MAC, B, SRV, 0x301, syn(40000, 80, 3000)), "forwarded",
              same_burst=True)
-    c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT, sport=40001))
-    f = c.rx("external", ext(SRV_MAC, SRV, 0x202, synack(80, 40001, 7000, 3001)), "forwarded")
+    c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT, sport=BP))
+    f = c.rx("external", ext(SRV_MAC, SRV, 0x202, synack(80, BP, 7000, 3001)), "forwarded")
     c.tx("internal", nat_routed(f, i, B_MAC, dst=B, dport=40000))
     f = c.rx("internal", inside(B_MAC, B, SRV, 0x302, ack(40000, 80, 3001, 7001)), "forwarded")
-    c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT, sport=40001))
+    c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT, sport=BP))
 
-    # A's 40001 to another peer: no collision with B's 10.1.0.1:40001 -> 10.1.0.200:80.
-    f = c.rx("internal", inside(A_MAC, A, OTH, 0x103, syn(40001, 80, 1500)), "forwarded",
+    # A's BP to another peer: no collision with B's 10.1.0.1:BP -> 10.1.0.200:80.
+    f = c.rx("internal", inside(A_MAC, A, OTH, 0x103, syn(BP, 80, 1500)), "forwarded",
              same_burst=True)
     c.tx("external", nat_routed(f, e, OTH_MAC, src=BOX_EXT))
-    f = c.rx("external", ext(OTH_MAC, OTH, 0x251, synack(80, 40001, 8000, 1501)), "forwarded")
+    f = c.rx("external", ext(OTH_MAC, OTH, 0x251, synack(80, BP, 8000, 1501)), "forwarded")
     c.tx("internal", nat_routed(f, i, A_MAC, dst=A))
 
-    # Pings with the same identifier: A keeps 0x1234, B gets 0x1235.
+    # Pings with the same identifier: A keeps 0x1234, B gets B_ID.
     f = c.rx("internal", inside(A_MAC, A, SRV, 0x104, ICMP(id=0x1234, seq=1) / Raw(PING)),
              "forwarded")
     c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT))
     f = c.rx("internal", inside(B_MAC, B, SRV, 0x303, ICMP(id=0x1234, seq=1) / Raw(PING)),
              "forwarded")
-    c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT, icmp_id=0x1235))
-    f = c.rx("external", ext(SRV_MAC, SRV, 0x203, ICMP(type=0, id=0x1235, seq=1) / Raw(PING)),
+    c.tx("external", nat_routed(f, e, SRV_MAC, src=BOX_EXT, icmp_id=B_ID))
+    f = c.rx("external", ext(SRV_MAC, SRV, 0x203, ICMP(type=0, id=B_ID, seq=1) / Raw(PING)),
              "forwarded")
     c.tx("internal", nat_routed(f, i, B_MAC, dst=B, icmp_id=0x1234))
     f = c.rx("external", ext(SRV_MAC, SRV, 0x204, ICMP(type=0, id=0x1234, seq=1) / Raw(PING)),
@@ -147,7 +151,7 @@ def build(c):
          "dropped:filter_policy_drop", same_burst=True)
 
     # The connections are still there.
-    f = c.rx("external", ext(SRV_MAC, SRV, 0x207, TCP(sport=80, dport=40001, flags="PA",
+    f = c.rx("external", ext(SRV_MAC, SRV, 0x207, TCP(sport=80, dport=BP, flags="PA",
                                                       seq=7001, ack=3001, window=8192) /
                              Raw(b"HTTP/1.1 200 OK\r\n\r\n")), "forwarded", same_burst=True)
     c.tx("internal", nat_routed(f, i, B_MAC, dst=B, dport=40000))

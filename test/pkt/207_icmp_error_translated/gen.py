@@ -3,7 +3,8 @@
 (docs/nat.md): the outer destination, and the embedded packet's source address and port (or
 query identifier), with a fresh embedded IPv4 header checksum and a correct ICMP checksum.
 * Client B 192.168.1.11:5000 -> 10.1.0.200:6000 (UDP) keeps its port; client A
-  192.168.1.10:5000 -> the same server and port gets 10.1.0.1:5001. Both datagrams carry UDP
+  192.168.1.10:5000 -> the same server and port gets 10.1.0.1:AP, a port probed from a hash of
+  its connection. Both datagrams carry UDP
   checksum 0 (none), which stays 0 - so the embedded UDP checksum needs no rewriting below.
 * The server answers A's datagram with port unreachable, quoting it completely: forwarded to
   192.168.1.10, embedded source 192.168.1.10:5000.
@@ -22,7 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
-from golden import (arp_reply, arp_request, generate, ip_packet, nat_icmp_error,  # noqa: E402
+from golden import (arp_reply, arp_request, generate, ip_packet, masquerade_port, nat_icmp_error,  # noqa: E402
                     nat_routed, pad)
 from scapy.all import ICMP, IP, UDP, Ether, Raw  # noqa: E402
 
@@ -30,6 +31,7 @@ BOX_INT, BOX_EXT = "192.168.1.254", "10.1.0.1"
 A_MAC, A = "02:00:00:01:00:0a", "192.168.1.10"
 B_MAC, B = "02:00:00:01:00:0b", "192.168.1.11"
 SRV_MAC, SRV = "02:00:00:02:00:c8", "10.1.0.200"
+AP = masquerade_port(A, SRV, 5000, 6000, 17, taken={5000})  # A's translated port
 RTR_MAC, RTR = "02:00:00:02:00:fe", "10.1.0.254"     # a router of the company network
 
 
@@ -52,14 +54,14 @@ def build(c):
     c.rx("internal", pad(arp_request(B_MAC, B, BOX_INT)), "consumed", same_burst=True)
     c.tx("internal", arp_reply(i, BOX_INT, B_MAC, B), "generated")
 
-    # Two UDP flows (checksum 0): B keeps 5000, A gets 5001.
+    # Two UDP flows (checksum 0): B keeps 5000, A gets AP.
     f = c.rx("internal", inside(B_MAC, B, 0x301, UDP(sport=5000, dport=6000, chksum=0) /
                                 Raw(b"request from B")), "forwarded")
     b_out = nat_routed(f, e, SRV_MAC, src=BOX_EXT)
     c.tx("external", b_out)
     f = c.rx("internal", inside(A_MAC, A, 0x101, UDP(sport=5000, dport=6000, chksum=0) /
                                 Raw(b"request from A")), "forwarded")
-    a_out = nat_routed(f, e, SRV_MAC, src=BOX_EXT, sport=5001)
+    a_out = nat_routed(f, e, SRV_MAC, src=BOX_EXT, sport=AP)
     c.tx("external", a_out)
 
     # Port unreachable from the server about A's datagram, quoted in full.

@@ -4,8 +4,9 @@ to 192.168.1.10:80.
 * The internal client 192.168.1.20 connects to 10.1.0.1:8080: the SYN goes back out of the
   internal port to 192.168.1.10:80 with the source rewritten to the box's internal address
   192.168.1.1 (source port 40000 kept), so the server answers the box; its answers reach the
-  client from 10.1.0.1:8080. A second client with the same source port gets 192.168.1.1:40001
-  (the same translated address, port and peer would collide).
+  client from 10.1.0.1:8080. A second client with the same source port gets 192.168.1.1:P2, a
+  port probed from a hash of its connection (the same translated address, port and peer would
+  collide).
 * The office computer 10.1.0.100 connects to 10.1.0.1:8080 from outside: forwarded with its own
   source, regardless of the incoming list (which has no TCP rule); the answer leaves from
   10.1.0.1:8080.
@@ -19,7 +20,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
-from golden import arp_reply, arp_request, generate, nat_routed, pad  # noqa: E402
+from golden import arp_reply, arp_request, generate, masquerade_port, nat_routed, pad  # noqa: E402
 from scapy.all import ICMP, IP, TCP, Ether, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.1", "10.1.0.1"
@@ -27,6 +28,7 @@ WEB_MAC, WEB = "02:00:00:01:00:0a", "192.168.1.10"   # the forwarded-to web serv
 CL_MAC, CL = "02:00:00:01:00:14", "192.168.1.20"     # internal client
 CL2_MAC, CL2 = "02:00:00:01:00:15", "192.168.1.21"   # second internal client
 PC_MAC, PC = "02:00:00:02:00:64", "10.1.0.100"       # office computer outside
+P2 = masquerade_port(CL2, WEB, 40000, 80, 6, taken={40000})  # the second client's translated port
 HTTP_GET = b"GET / HTTP/1.1\r\nHost: 10.1.0.1:8080\r\n\r\n"
 
 
@@ -73,8 +75,8 @@ def build(c):
     # A second internal client, same source port: 192.168.1.1:40000 -> 192.168.1.10:80 is taken.
     f = c.rx("internal", inside(CL2_MAC, CL2, BOX_EXT, 0x301, syn(40000, 8080, 3000)),
              "forwarded")
-    c.tx("internal", nat_routed(f, i, WEB_MAC, src=BOX_INT, dst=WEB, sport=40001, dport=80))
-    f = c.rx("internal", inside(WEB_MAC, WEB, BOX_INT, 0x203, synack(80, 40001, 7000, 3001)),
+    c.tx("internal", nat_routed(f, i, WEB_MAC, src=BOX_INT, dst=WEB, sport=P2, dport=80))
+    f = c.rx("internal", inside(WEB_MAC, WEB, BOX_INT, 0x203, synack(80, P2, 7000, 3001)),
              "forwarded")
     c.tx("internal", nat_routed(f, i, CL2_MAC, src=BOX_EXT, dst=CL2, sport=8080, dport=40000))
 

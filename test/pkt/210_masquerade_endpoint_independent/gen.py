@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """210_masquerade_endpoint_independent: nat.mapping endpoint_independent (docs/nat.md). Port pool
-40000-40003, UDP to port 9000 of two servers, each datagram in its own burst:
+40000-40001, UDP to port 9000 of two servers, each datagram in its own burst:
 * .10:40000 to server 1 keeps 40000 (the endpoint's mapping);
 * .11:40000 to server 2 would keep 40000 with address-and-port-dependent mapping (another peer,
   no collision), but 40000 belongs to .10's mapping: it gets 40001;
