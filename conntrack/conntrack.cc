@@ -240,10 +240,29 @@ Entry* Table::find(size_t bucket, uint16_t t, const FlowKey& key, const FlowKey&
   return nullptr;
 }
 
-Entry* Table::lookup(const FlowKey& key_in, uint64_t now, Direction& direction) {
+Entry* Table::lookup(const FlowKey& key, uint64_t now, Direction& direction) {
+  return lookup(key, hash(normalised(key)), now, direction);
+}
+
+uint64_t Table::prefetch(const FlowKey& key) const {
+  const uint64_t h = hash(normalised(key));
+  __builtin_prefetch(&tags_[first_bucket(h)]);
+  __builtin_prefetch(&tags_[second_bucket(h)]);
+  return h;
+}
+
+void Table::prefetch_entries(uint64_t h) const {
+  const uint16_t t = tag_of(h);
+  for (size_t bucket : {first_bucket(h), second_bucket(h)}) {
+    for (uint32_t m = matches(bucket, t); m != 0; m &= m - 1) {
+      __builtin_prefetch(&entries_[bucket * kBucket + static_cast<size_t>(std::countr_zero(m))]);
+    }
+  }
+}
+
+Entry* Table::lookup(const FlowKey& key_in, uint64_t h, uint64_t now, Direction& direction) {
   const FlowKey key = normalised(key_in);
   const FlowKey reply = key.reversed();
-  const uint64_t h = hash(key);
   const uint16_t t = tag_of(h);
   const size_t first = first_bucket(h);
   if (Entry* e = find(first, t, key, reply, now, direction)) return e;

@@ -165,6 +165,12 @@ class Table {
 
   // The entry of the connection `key` belongs to, in either direction, or nullptr.
   Entry* lookup(const FlowKey& key, uint64_t now, Direction& direction);
+  // For burst processing: the key's hash, with the tag lines of its two buckets prefetched;
+  // a later `lookup(key, hash, …)` then finds them in the cache.
+  uint64_t prefetch(const FlowKey& key) const;
+  // The second step, once the tag lines have arrived: prefetches the entries whose tags match.
+  void prefetch_entries(uint64_t hash) const;
+  Entry* lookup(const FlowKey& key, uint64_t hash, uint64_t now, Direction& direction);
   // Creates an entry for a new connection whose first packet is `key`, in its initial state
   // for that packet, and counts that packet; reclaims expired entries as needed. nullptr when
   // the table is full, or for a TCP packet other than a SYN without ACK (see `opens_connection`).

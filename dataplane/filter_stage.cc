@@ -141,15 +141,18 @@ static bool parse_flow(const Ipv4Header* ip, size_t available, Pipeline::Flow& f
   return true;
 }
 
+bool Pipeline::prepare_flow(rte_mbuf* m, uint16_t ip_offset, Flow& flow) {
+  const auto* ip = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset);
+  if (!parse_flow(ip, rte_pktmbuf_data_len(m) - ip_offset, flow)) return false;
+  if (!flow.trailing_fragment && !flow.icmp_error) flow.hash = conntrack_.prefetch(flow.key);
+  return true;
+}
+
 bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint64_t now,
                      Flow& flow) {
   auto* ip = rte_pktmbuf_mtod_offset(m, Ipv4Header*, ip_offset);
   auto* bytes = reinterpret_cast<uint8_t*>(ip);
   size_t available = rte_pktmbuf_data_len(m) - ip_offset;
-  if (!parse_flow(ip, available, flow)) {
-    drop(m, DropReason::ipv4_truncated);
-    return false;
-  }
   const nat::Rules& rules = g.nat();
 
   if (flow.trailing_fragment) {
@@ -189,7 +192,7 @@ bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint6
   }
 
   Direction direction;
-  if (conntrack::Entry* e = conntrack_.lookup(flow.key, now, direction)) {
+  if (conntrack::Entry* e = conntrack_.lookup(flow.key, flow.hash, now, direction)) {
     if (e->generation != static_cast<uint32_t>(g.number()) && !recheck(g, *e)) {
       conntrack_.erase(e);
       drop(m, DropReason::conntrack_aborted);

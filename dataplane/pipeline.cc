@@ -142,12 +142,11 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   }
 
   lap(Stage::ethernet);
-  // Stage 2: IPv4 header checks; stage 3: local delivery. Survivors are compacted in place and
-  // stripped of their Ethernet header.
+  // Stage 2a: IPv4 header checks and the flow of every packet, whose connection-table lines are
+  // prefetched for the whole burst before stage 2b looks them up.
   counters_.stage(Stage::ipv4, ip_count);
-  uint16_t fwd_count = 0;
-  uint32_t dst[kBurstSize];
   Flow flows[kBurstSize];
+  uint16_t checked = 0;
   for (uint16_t i = 0; i < ip_count; ++i) {
     rte_mbuf* m = ip[i];
     uint16_t offset = ip_offset[i];
@@ -179,21 +178,42 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       drop(m, DropReason::ipv4_bad_checksum);
       continue;
     }
-    uint32_t src = h->src.to_host();
-    uint32_t d = h->dst.to_host();
-    if (is_martian_source(src)) {
+    if (is_martian_source(h->src.to_host())) {
       drop(m, DropReason::ipv4_martian_source);
       continue;
     }
     if (total < l3_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(l3_len - total));
-    // Connections and address translation come before local delivery and routing: the answers
-    // to a masqueraded connection are addressed to the box but belong to an internal host.
-    counters_.stage(Stage::filter, 1);
-    Flow& flow = flows[fwd_count];
-    flow = Flow{};
+    flows[checked] = Flow{};
+    if (!prepare_flow(m, offset, flows[checked])) {
+      drop(m, DropReason::ipv4_truncated);
+      continue;
+    }
+    ip[checked] = m;
+    ip_vlan[checked] = ip_vlan[i];
+    ip_offset[checked] = offset;
+    ip_broadcast[checked] = ip_broadcast[i];
+    ++checked;
+  }
+
+  for (uint16_t i = 0; i < checked; ++i) {
+    if (flows[i].hash) conntrack_.prefetch_entries(flows[i].hash);
+  }
+
+  // Stage 2b: connections and the translations of known ones (before local delivery and
+  // routing: the answers to a masqueraded connection are addressed to the box but belong to an
+  // internal host); stage 3: local delivery. Survivors are compacted in place.
+  counters_.stage(Stage::filter, checked);
+  uint16_t fwd_count = 0;
+  uint16_t local_count = 0;
+  uint32_t dst[kBurstSize];
+  for (uint16_t i = 0; i < checked; ++i) {
+    rte_mbuf* m = ip[i];
+    uint16_t offset = ip_offset[i];
+    Flow& flow = flows[i];
     if (!track(g, m, offset, now, flow)) continue;
-    d = h->dst.to_host();
-    counters_.stage(Stage::local, 1);
+    const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+    uint32_t d = h->dst.to_host();
+    ++local_count;
     if (g.is_local(d)) {
       if (!flow.is_new || admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
       continue;
@@ -212,8 +232,10 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     ip_vlan[fwd_count] = ip_vlan[i];
     ip_offset[fwd_count] = offset;
     dst[fwd_count] = d;
+    if (fwd_count != i) flows[fwd_count] = flow;
     ++fwd_count;
   }
+  counters_.stage(Stage::local, local_count);
 
   lap(Stage::ipv4);
   // Stage 4: route lookup for the whole burst.

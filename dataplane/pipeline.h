@@ -49,6 +49,7 @@ class Pipeline {
     bool icmp_error = false;
     bool trailing_fragment = false;  // a fragment after the first: no transport header
     bool forwarded = false;  // port forwarding: not subject to the filter
+    uint64_t hash = 0;       // of `key` in the connection table (prepare_flow)
   };
 
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
@@ -117,6 +118,10 @@ class Pipeline {
   // translations are applied (both directions), or a new connection's destination NAT.
   // False when the packet has been dropped. The IPv4 header starts `ip_offset` bytes in.
   bool track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint64_t now, Flow& flow);
+  // Before `track`, for the whole burst: the flow key and packet facts from the headers, and the
+  // prefetch of the connection-table lines the lookup will read. False when the transport
+  // header is cut short (the packet is then dropped).
+  bool prepare_flow(rte_mbuf* m, uint16_t ip_offset, Flow& flow);
   // After routing, for a new connection: the packet filter, source NAT, and the connection
   // entry. `out` is the egress interface, or -1 for traffic to the box. False when dropped
   // (or rejected).
