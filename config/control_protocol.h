@@ -43,6 +43,8 @@ enum class MessageType : uint16_t {
   kNat = 18,
   kCifs = 19,          // to bulwark-control: "VERB\tNAME\tFORMAT" (control/cifs/monitor.h);
                        //   reply kApplied or kError with text or JSON
+  kSa = 20,            // to bulwark-iked: "json" or "text"; reply kApplied with the SAs and policies
+                       //   (keys as SHA-256 fingerprints, never in clear)
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

@@ -28,6 +28,7 @@ const Command kCommands[] = {
     {"record", "show or switch firewall rule records", bulwark::tools::run_record},
     {"switch", "flip a named switch", bulwark::tools::run_switch},
     {"cifs", "integrity monitoring of Windows shares", bulwark::tools::run_cifs},
+    {"sa", "show the IPsec SAs and policies of bulwark-iked", bulwark::tools::run_sa},
 };
 
 void usage(std::FILE* out) {

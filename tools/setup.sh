@@ -15,6 +15,10 @@ PACKAGES=(
   python3-yaml python3-jsonschema python3-scapy iproute2 ethtool iputils-ping
   # CIFS integrity monitoring: libsmbclient, and a real smbd plus openssl for its tests
   libsmbclient-dev samba smbclient openssl
+  # IKE: libcharon, its OpenSSL plugin, swanctl (VICI client) and the extra plugins; the headers
+  # come from Debian's source package (tools/strongswan/prepare_headers.sh, at meson setup)
+  strongswan-libcharon strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
+  libcharon-extra-plugins libstrongswan-extra-plugins dpkg-dev bzip2
 )
 
 missing=()
@@ -29,6 +33,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The strongSwan headers are fetched with `apt-get source`, which needs a deb-src entry for
+# the Debian archive: the suites and keyring of the machine's own entries.
+if ! grep -rqs "^Types: deb-src" /etc/apt/sources.list.d/ && ! grep -qs "^deb-src" /etc/apt/sources.list; then
+  if [ "$(id -u)" -eq 0 ]; then
+    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+      sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+        >/etc/apt/sources.list.d/bulwark-deb-src.sources
+    else
+      sed -n 's/^deb \(.*\)/deb-src \1/p' /etc/apt/sources.list >/etc/apt/sources.list.d/bulwark-deb-src.list
+    fi
+    apt-get update -qq
+  fi
 fi
 
 if [ ! -f build/build.ninja ]; then

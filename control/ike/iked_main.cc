@@ -1,0 +1,225 @@
+// bulwark-iked: the IKE daemon. libcharon (strongSwan) embedded with Bulwark's kernel_ipsec
+// backend: charon negotiates IKEv1/IKEv2 SAs, the backend keeps the SA and policy databases
+// (sa_database.h) and runs their lifetimes; the VPN connections of the configuration are loaded
+// over VICI (vici_config.h), whose socket stays open for swanctl.
+//
+// A process of its own rather than a part of bulwark-control: libcharon brings its own threads,
+// global library state and plugin loader, and a fault in IKE processing must not take down the
+// configuration and integrity monitoring; bulwark-control (or the service manager) restarts it.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <boost/program_options.hpp>
+#include <fmt/format.h>
+
+#include "config/config.h"
+#include "config/control_server.h"
+#include "control/ike/charon_shim.h"
+#include "control/ike/sa_database.h"
+#include "control/ike/vici_config.h"
+
+namespace {
+
+namespace po = boost::program_options;
+using bulwark::control::ike::SaDatabase;
+using bulwark::control::ike::selector_text;
+
+// The plugins charon loads: crypto through OpenSSL, credentials, kernel-netlink for addresses
+// and routes (its IPsec part is replaced by ours), the IKE sockets, and VICI.
+constexpr const char* kPlugins =
+    "random nonce openssl x509 revocation constraints pubkey pkcs1 pkcs7 pkcs8 pkcs12 pem kdf "
+    "kernel-netlink socket-default vici";
+
+SaDatabase g_database;
+
+void event(const std::string& line) {
+  fmt::print("{}\n", line);
+  std::fflush(stdout);
+}
+
+extern "C" int on_sa_add(void*, const bw_sa_t* sa) {
+  event(fmt::format("SA installed: {} SPI {:08x} {} {} -> {} reqid {} {}{}{}", sa->protocol == 50 ? "ESP" : "AH",
+                    sa->spi, sa->inbound ? "in" : "out", sa->src, sa->dst, sa->reqid, sa->enc_name,
+                    sa->int_alg ? std::string("/") + sa->int_name : "", sa->encap ? " (UDP encapsulated)" : ""));
+  return g_database.add(*sa);
+}
+
+extern "C" int on_sa_update(void*, uint32_t spi, uint8_t protocol, const char* old_dst, const char* new_src,
+                            const char* new_dst, uint16_t src_port, uint16_t dst_port, int encap) {
+  event(fmt::format("SA updated: SPI {:08x} now {} -> {}{}", spi, new_src, new_dst, encap ? " (UDP encapsulated)" : ""));
+  return g_database.update(spi, protocol, old_dst, new_src, new_dst, src_port, dst_port, encap);
+}
+
+extern "C" int on_sa_query(void*, uint32_t spi, uint8_t protocol, const char* dst, uint64_t* bytes, uint64_t* packets,
+                           time_t* last_use) {
+  return g_database.query(spi, protocol, dst, *bytes, *packets, *last_use);
+}
+
+extern "C" int on_sa_delete(void*, uint32_t spi, uint8_t protocol, const char* dst) {
+  event(fmt::format("SA deleted: SPI {:08x} to {}", spi, dst));
+  return g_database.remove(spi, protocol, dst);
+}
+
+extern "C" int on_policy_add(void*, const bw_policy_t* p) {
+  return g_database.add_policy(*p);
+}
+
+extern "C" int on_policy_delete(void*, const bw_policy_t* p) { return g_database.remove_policy(*p); }
+
+extern "C" int on_policy_query(void*, const bw_policy_t* p, time_t* use_time) {
+  *use_time = 0;
+  return g_database.has_policy(*p) ? 0 : -1;
+}
+
+extern "C" void on_flush(void*, int sas, int policies) { g_database.flush(sas, policies); }
+
+std::string settings(const std::string& vici_socket, uint16_t port, uint16_t nat_port, int log_level) {
+  return fmt::format(R"(charon {{
+  port = {}
+  port_nat_t = {}
+  install_routes = no
+  install_virtual_ip = no
+  retransmit_tries = 3
+  retransmit_timeout = 2.0
+  plugins {{
+    vici {{
+      socket = unix://{}
+    }}
+  }}
+  filelog {{
+    stderr {{
+      default = {}
+      time_format = %H:%M:%S
+    }}
+  }}
+}}
+)",
+                     port, nat_port, vici_socket, log_level);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  po::options_description options(
+      "usage: bulwark-iked [OPTIONS] [CONFIG…]\n\n"
+      "The IKE daemon: strongSwan's libcharon with Bulwark's kernel_ipsec backend. Loads the VPN\n"
+      "connections of the configuration over VICI (SIGHUP re-reads it); `bulwark sa` lists the\n"
+      "negotiated SAs and policies; swanctl works against --vici.\n\noptions");
+  options.add_options()("help,h", "show this help")(
+      "run-dir", po::value<std::string>()->default_value("/run/bulwark/iked"), "settings file and sockets")(
+      "socket", po::value<std::string>(), "control socket (default RUN-DIR/iked.sock)")(
+      "vici", po::value<std::string>(), "VICI socket path (default RUN-DIR/charon.vici)")(
+      "port", po::value<uint16_t>()->default_value(500), "IKE port")(
+      "nat-port", po::value<uint16_t>()->default_value(4500), "IKE NAT-T port")(
+      "log-level", po::value<int>()->default_value(1), "charon's log level (0 quiet … 2 detailed; keys are never logged below 4, and 4 is refused)")(
+      "config", po::value<std::vector<std::string>>()->composing(), "configuration file");
+  po::positional_options_description positional;
+  positional.add("config", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fmt::print(stderr, "bulwark-iked: {}\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << options << "\n";
+    return 0;
+  }
+  std::string run_dir = vm["run-dir"].as<std::string>();
+  std::string socket = vm.count("socket") ? vm["socket"].as<std::string>() : run_dir + "/iked.sock";
+  std::string vici = vm.count("vici") ? vm["vici"].as<std::string>() : run_dir + "/charon.vici";
+  int log_level = std::min(vm["log-level"].as<int>(), 3);
+  std::vector<std::string> configs;
+  if (vm.count("config")) configs = vm["config"].as<std::vector<std::string>>();
+
+  auto loaded = bulwark::config::load_files(configs);
+  for (const auto& d : loaded.diagnostics.all()) fmt::print(stderr, "{}\n", d.str());
+  if (!loaded.tables) return 1;
+
+  std::error_code ec;
+  std::filesystem::create_directories(run_dir, ec);
+  chmod(run_dir.c_str(), 0700);
+  std::string conf = run_dir + "/strongswan.conf";
+  std::ofstream(conf) << settings(vici, vm["port"].as<uint16_t>(), vm["nat-port"].as<uint16_t>(), log_level);
+
+  // INT, TERM and HUP are taken by sigwait below; charon's threads inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  bw_backend_t backend{nullptr,         on_sa_add,     on_sa_update,     on_sa_query, on_sa_delete,
+                       on_policy_add,   on_policy_delete, on_policy_query, on_flush};
+  char error[512];
+  if (bw_charon_start(conf.c_str(), kPlugins, &backend, error, sizeof error) != 0) {
+    fmt::print(stderr, "bulwark-iked: {}\n", error);
+    return 1;
+  }
+
+  std::atomic<bool> running{true};
+  std::thread timers([&] {
+    while (running) {
+      for (const auto& e : g_database.due(std::chrono::steady_clock::now())) {
+        event(fmt::format("SA {} lifetime reached: SPI {:08x} to {}", e.hard ? "hard" : "soft", e.spi, e.dst));
+        bw_charon_expire(e.protocol, e.spi, e.dst.c_str(), e.hard);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+
+  std::set<std::string> connections;
+  auto load = [&](const bulwark::config::Tables& t) {
+    for (int i = 0; i < 100 && !std::filesystem::exists(vici); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto problems = bulwark::control::ike::load_configuration(t, vici, connections);
+    for (const auto& p : problems) fmt::print(stderr, "bulwark-iked: {}\n", p);
+    event(fmt::format("loaded {} VPN connections{}", t.ipsec.connections.size(),
+                      problems.empty() ? "" : fmt::format(", {} problems", problems.size())));
+  };
+  load(*loaded.tables);
+
+  bulwark::config::ControlServer server;
+  std::string server_error;
+  if (!server.listen(socket, server_error)) {
+    fmt::print(stderr, "bulwark-iked: {}\n", server_error);
+    running = false;
+  }
+  std::thread control([&] {
+    server.serve([](const bulwark::config::Message& m) -> bulwark::config::Message {
+      using bulwark::config::MessageType;
+      if (m.type == MessageType::kSa) {
+        return {MessageType::kApplied, m.payload == "json" ? g_database.list_json() : g_database.list_text()};
+      }
+      return {MessageType::kError, "bulwark-iked answers sa requests"};
+    }, running);
+  });
+
+  while (running) {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    if (signal_number == SIGHUP) {
+      auto again = bulwark::config::load_files(configs);
+      for (const auto& d : again.diagnostics.all()) fmt::print(stderr, "{}\n", d.str());
+      if (again.tables) load(*again.tables);
+      continue;
+    }
+    running = false;
+  }
+  control.join();
+  timers.join();
+  bw_charon_stop();
+  return 0;
+}

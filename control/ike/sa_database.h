@@ -1,0 +1,83 @@
+// The IPsec SA and policy databases of bulwark-iked, filled by the kernel_ipsec backend
+// (charon_shim.c) as charon negotiates, and the lifetime timers the kernel would otherwise run.
+//
+// SAs are keyed by (SPI, destination, protocol): charon may give several SAs one reqid. Policies
+// are reference counted by (direction, selectors): during a rekey the new SA's policies are added
+// before the old ones go, so the same policy is installed twice for a while. Soft expiry (charon
+// jitters it already) makes charon rekey; hard expiry makes it delete the SA. Keys are kept for
+// the dataplane and never shown: listings carry a short SHA-256 fingerprint of them instead, which
+// is enough to see that two peers hold the same keys.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "control/ike/charon_shim.h"
+
+namespace bulwark::control::ike {
+
+struct SaKey {
+  uint32_t spi = 0;
+  std::string dst;
+  uint8_t protocol = 50;
+  bool operator<(const SaKey& o) const { return std::tie(spi, dst, protocol) < std::tie(o.spi, o.dst, o.protocol); }
+};
+
+struct SaRecord {
+  bw_sa_t sa{};
+  std::chrono::steady_clock::time_point installed;
+  bool soft_expired = false;
+  uint64_t bytes = 0, packets = 0;
+  time_t last_use = 0;
+};
+
+struct Expiry {
+  uint8_t protocol;
+  uint32_t spi;
+  std::string dst;
+  bool hard;
+};
+
+class SaDatabase {
+ public:
+  SaDatabase() = default;
+  ~SaDatabase();
+  int add(const bw_sa_t& sa);
+  int update(uint32_t spi, uint8_t protocol, const std::string& old_dst, const std::string& new_src,
+             const std::string& new_dst, uint16_t src_port, uint16_t dst_port, bool encap);
+  int query(uint32_t spi, uint8_t protocol, const std::string& dst, uint64_t& bytes, uint64_t& packets,
+            time_t& last_use);
+  int remove(uint32_t spi, uint8_t protocol, const std::string& dst);
+  int add_policy(const bw_policy_t& p);
+  int remove_policy(const bw_policy_t& p);
+  bool has_policy(const bw_policy_t& p);
+  void flush(bool sas, bool policies);
+
+  // The lifetimes that ran out by `now`; each is reported once.
+  std::vector<Expiry> due(std::chrono::steady_clock::time_point now);
+
+  std::string list_text();
+  std::string list_json();
+  size_t sa_count();
+  size_t policy_count();
+
+ private:
+  std::mutex mutex_;
+  std::map<SaKey, SaRecord> sas_;
+  struct PolicyEntry {
+    bw_policy_t policy;
+    int references = 0;
+  };
+  std::map<std::string, PolicyEntry> policies_;  // by direction and selectors
+};
+
+std::string selector_text(const bw_ts_t& ts);
+std::string key_fingerprint(const uint8_t* key, size_t length);
+
+}  // namespace bulwark::control::ike
