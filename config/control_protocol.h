@@ -45,6 +45,8 @@ enum class MessageType : uint16_t {
                        //   reply kApplied or kError with text or JSON
   kSa = 20,            // to bulwark-iked: "json" or "text"; reply kApplied with the SAs and policies
                        //   (keys as SHA-256 fingerprints, never in clear)
+  kVpn = 21,           // to bulwark-iked: "VERB\tNAME\tFORMAT", VERB list, status, up or down; reply
+                       //   kApplied or kError with text or JSON
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

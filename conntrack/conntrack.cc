@@ -246,12 +246,14 @@ Entry* Table::lookup(const FlowKey& key, uint64_t now, Direction& direction) {
 
 uint64_t Table::prefetch(const FlowKey& key) const {
   const uint64_t h = hash(normalised(key));
+  if (used_ == 0) return h;  // nothing to find (a box that only routes never tracks)
   __builtin_prefetch(&tags_[first_bucket(h)]);
   __builtin_prefetch(&tags_[second_bucket(h)]);
   return h;
 }
 
 void Table::prefetch_entries(uint64_t h) const {
+  if (used_ == 0) return;
   const uint16_t t = tag_of(h);
   for (size_t bucket : {first_bucket(h), second_bucket(h)}) {
     for (uint32_t m = matches(bucket, t); m != 0; m &= m - 1) {
@@ -261,6 +263,7 @@ void Table::prefetch_entries(uint64_t h) const {
 }
 
 Entry* Table::lookup(const FlowKey& key_in, uint64_t h, uint64_t now, Direction& direction) {
+  if (used_ == 0) return nullptr;
   const FlowKey key = normalised(key_in);
   const FlowKey reply = key.reversed();
   const uint16_t t = tag_of(h);

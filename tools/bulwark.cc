@@ -29,6 +29,7 @@ const Command kCommands[] = {
     {"switch", "flip a named switch", bulwark::tools::run_switch},
     {"cifs", "integrity monitoring of Windows shares", bulwark::tools::run_cifs},
     {"sa", "show the IPsec SAs and policies of bulwark-iked", bulwark::tools::run_sa},
+    {"vpn", "list VPN connections, their state and problems; bring them up or down", bulwark::tools::run_vpn},
 };
 
 void usage(std::FILE* out) {

@@ -20,5 +20,6 @@ int run_record(const std::vector<std::string>& args);
 int run_switch(const std::vector<std::string>& args);
 int run_cifs(const std::vector<std::string>& args);
 int run_sa(const std::vector<std::string>& args);
+int run_vpn(const std::vector<std::string>& args);
 
 }  // namespace bulwark::tools

@@ -262,6 +262,112 @@ static kernel_ipsec_t *bulwark_ipsec_create(void) {
   return &this->public;
 }
 
+/* --- the bus listener: connection events and failures ------------------------------------- */
+
+typedef struct {
+  listener_t public;
+} bulwark_listener_t;
+
+/* The connection an event belongs to: its peer config's name, or — before one is chosen (a
+ * responder in IKE_SA_INIT) — "@" and the peer's address. */
+static void report(ike_sa_t *ike_sa, int kind, const char *detail) {
+  peer_cfg_t *peer = ike_sa ? ike_sa->get_peer_cfg(ike_sa) : NULL;
+  char name[BW_ADDR + 1] = "";
+  if (peer) {
+    snprintf(name, sizeof(name), "%s", peer->get_name(peer));
+  } else if (ike_sa && ike_sa->get_other_host(ike_sa)) {
+    name[0] = '@';
+    host_text(ike_sa->get_other_host(ike_sa), name + 1, NULL);
+  }
+  if (backend.event) backend.event(backend.context, name, kind, detail ? detail : "");
+}
+
+METHOD(listener_t, on_alert, bool, bulwark_listener_t *this, ike_sa_t *ike_sa, alert_t alert, va_list args) {
+  switch (alert) {
+    case ALERT_RETRANSMIT_SEND_TIMEOUT:
+      report(ike_sa, BW_PEER_UNREACHABLE, "no answer to our IKE requests");
+      break;
+    case ALERT_PEER_ADDR_FAILED:
+      report(ike_sa, BW_PEER_UNREACHABLE, "the peer's address could not be resolved");
+      break;
+    case ALERT_PEER_INIT_UNREACHABLE:
+      report(ike_sa, BW_PEER_UNREACHABLE, "the peer did not answer the first message");
+      break;
+    case ALERT_PROPOSAL_MISMATCH_IKE:
+      report(ike_sa, BW_IKE_PROPOSAL_MISMATCH, "none of the peer's IKE proposals is acceptable");
+      break;
+    case ALERT_PROPOSAL_MISMATCH_CHILD:
+      report(ike_sa, BW_ESP_PROPOSAL_MISMATCH, "none of the peer's ESP proposals is acceptable");
+      break;
+    case ALERT_TS_MISMATCH:
+      report(ike_sa, BW_TS_MISMATCH, "the peer's networks match no tunnel of this connection");
+      break;
+    case ALERT_PEER_AUTH_FAILED:
+      report(ike_sa, BW_PEER_AUTH_FAILED, "the peer's authentication failed");
+      break;
+    case ALERT_LOCAL_AUTH_FAILED:
+      report(ike_sa, BW_LOCAL_AUTH_FAILED, "our authentication failed");
+      break;
+    case ALERT_CERT_EXPIRED:
+      report(ike_sa, BW_CERTIFICATE_PROBLEM, "a certificate has expired or is not yet valid");
+      break;
+    case ALERT_CERT_REVOKED:
+      report(ike_sa, BW_CERTIFICATE_PROBLEM, "a certificate is revoked");
+      break;
+    case ALERT_CERT_NO_ISSUER:
+    case ALERT_CERT_UNTRUSTED_ROOT:
+      report(ike_sa, BW_CERTIFICATE_PROBLEM, "the peer's certificate was not issued by a trusted CA");
+      break;
+    case ALERT_CERT_VALIDATION_FAILED:
+    case ALERT_CERT_EXCEEDED_PATH_LEN:
+    case ALERT_CERT_POLICY_VIOLATION:
+      report(ike_sa, BW_CERTIFICATE_PROBLEM, "the peer's certificate chain does not validate");
+      break;
+    default:
+      break;
+  }
+  return TRUE;
+}
+
+/* Error notifies in either direction: received, the peer refused ours; sent, we refused the
+ * peer's (charon raises no alert for some of these, e.g. in IKEv1 quick mode). */
+METHOD(listener_t, on_message, bool, bulwark_listener_t *this, ike_sa_t *ike_sa, message_t *message, bool incoming,
+       bool plain) {
+  if (!plain) return TRUE;
+  exchange_type_t exchange = message->get_exchange_type(message);
+  bool child = exchange != IKE_SA_INIT && exchange != ID_PROT && exchange != AGGRESSIVE;
+  if (message->get_notify(message, NO_PROPOSAL_CHOSEN)) {
+    if (incoming) {
+      report(ike_sa, child ? BW_PEER_REJECTED_ESP : BW_PEER_REJECTED_IKE, "the peer answered NO_PROPOSAL_CHOSEN");
+    } else {
+      report(ike_sa, child ? BW_ESP_PROPOSAL_MISMATCH : BW_IKE_PROPOSAL_MISMATCH,
+             child ? "none of the peer's ESP proposals is acceptable" : "none of the peer's IKE proposals is acceptable");
+    }
+  }
+  if (message->get_notify(message, TS_UNACCEPTABLE) || message->get_notify(message, INVALID_ID_INFORMATION)) {
+    report(ike_sa, incoming ? BW_PEER_REJECTED_TS : BW_TS_MISMATCH,
+           incoming ? "the peer answered TS_UNACCEPTABLE" : "the peer's networks match no tunnel of this connection");
+  }
+  if (message->get_notify(message, AUTHENTICATION_FAILED)) {
+    report(ike_sa, incoming ? BW_PEER_REJECTED_AUTH : BW_PEER_AUTH_FAILED,
+           incoming ? "the peer answered AUTHENTICATION_FAILED" : "the peer's authentication failed");
+  }
+  return TRUE;
+}
+
+METHOD(listener_t, on_ike_updown, bool, bulwark_listener_t *this, ike_sa_t *ike_sa, bool up) {
+  report(ike_sa, up ? BW_IKE_UP : BW_IKE_DOWN, "");
+  return TRUE;
+}
+
+METHOD(listener_t, on_child_updown, bool, bulwark_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
+       bool up) {
+  report(ike_sa, up ? BW_CHILD_UP : BW_CHILD_DOWN, child_sa->get_name(child_sa));
+  return TRUE;
+}
+
+static bulwark_listener_t listener;
+
 int bw_charon_start(const char *conf, const char *plugins, const bw_backend_t *callbacks, char *error,
                     size_t error_size) {
   static plugin_feature_t features[] = {
@@ -289,6 +395,15 @@ int bw_charon_start(const char *conf, const char *plugins, const bw_backend_t *c
     library_deinit();
     return -1;
   }
+  listener = (bulwark_listener_t){
+      .public = {
+          .alert = _on_alert,
+          .message = _on_message,
+          .ike_updown = _on_ike_updown,
+          .child_updown = _on_child_updown,
+      },
+  };
+  charon->bus->add_listener(charon->bus, &listener.public);
   charon->start(charon);
   return 0;
 }
@@ -301,6 +416,7 @@ void bw_charon_expire(uint8_t protocol, uint32_t spi, const char *dst, int hard)
 }
 
 void bw_charon_stop(void) {
+  charon->bus->remove_listener(charon->bus, &listener.public);
   libcharon_deinit();
   library_deinit();
 }

@@ -61,8 +61,29 @@ typedef struct {
   int priority;
 } bw_policy_t;
 
+/* What charon's bus reports about a connection, for status and diagnostics (manual 15). */
+enum bw_event_kind {
+  BW_IKE_UP = 1,
+  BW_IKE_DOWN,
+  BW_CHILD_UP,
+  BW_CHILD_DOWN,
+  BW_PEER_UNREACHABLE,     /* retransmits timed out, or the peer's address did not resolve */
+  BW_IKE_PROPOSAL_MISMATCH,
+  BW_ESP_PROPOSAL_MISMATCH, /* also the other end of a PFS mismatch */
+  BW_TS_MISMATCH,
+  BW_PEER_AUTH_FAILED,     /* we could not authenticate the peer */
+  BW_LOCAL_AUTH_FAILED,    /* the peer did not accept our authentication */
+  BW_CERTIFICATE_PROBLEM,
+  BW_PEER_REJECTED_ESP,    /* notify NO_PROPOSAL_CHOSEN for the CHILD_SA */
+  BW_PEER_REJECTED_IKE,    /* notify NO_PROPOSAL_CHOSEN in IKE_SA_INIT / main mode */
+  BW_PEER_REJECTED_TS,     /* notify TS_UNACCEPTABLE */
+  BW_PEER_REJECTED_AUTH,   /* notify AUTHENTICATION_FAILED */
+};
+
 typedef struct {
   void *context;
+  /* An event of the connection (peer config) `connection`; `detail` is a short text. */
+  void (*event)(void *context, const char *connection, int kind, const char *detail);
   int (*sa_add)(void *context, const bw_sa_t *sa);
   int (*sa_update)(void *context, uint32_t spi, uint8_t protocol, const char *old_dst, const char *new_src,
                    const char *new_dst, uint16_t new_src_port, uint16_t new_dst_port, int new_encap);

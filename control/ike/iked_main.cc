@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <boost/program_options.hpp>
@@ -23,7 +24,9 @@
 #include "config/control_server.h"
 #include "control/ike/charon_shim.h"
 #include "control/ike/sa_database.h"
+#include "control/ike/vici_client.h"
 #include "control/ike/vici_config.h"
+#include "control/ike/vpn_status.h"
 
 namespace {
 
@@ -38,6 +41,7 @@ constexpr const char* kPlugins =
     "kernel-netlink socket-default vici";
 
 SaDatabase g_database;
+bulwark::control::ike::VpnStatus g_status;
 
 void event(const std::string& line) {
   fmt::print("{}\n", line);
@@ -80,14 +84,26 @@ extern "C" int on_policy_query(void*, const bw_policy_t* p, time_t* use_time) {
 
 extern "C" void on_flush(void*, int sas, int policies) { g_database.flush(sas, policies); }
 
-std::string settings(const std::string& vici_socket, uint16_t port, uint16_t nat_port, int log_level) {
+extern "C" void on_event(void*, const char* connection, int kind, const char* detail) {
+  g_status.on_event(connection, kind, detail);
+  switch (kind) {
+    case BW_IKE_UP: event(fmt::format("VPN {}: IKE SA up", connection)); break;
+    case BW_IKE_DOWN: event(fmt::format("VPN {}: IKE SA down", connection)); break;
+    case BW_CHILD_UP: event(fmt::format("VPN {}: CHILD SA {} up", connection, detail)); break;
+    case BW_CHILD_DOWN: event(fmt::format("VPN {}: CHILD SA {} down", connection, detail)); break;
+    default: event(fmt::format("VPN {}: {}", connection, bulwark::control::ike::explain(kind, detail))); break;
+  }
+}
+
+std::string settings(const std::string& vici_socket, uint16_t port, uint16_t nat_port, int log_level,
+                     double retransmit_timeout) {
   return fmt::format(R"(charon {{
   port = {}
   port_nat_t = {}
   install_routes = no
   install_virtual_ip = no
   retransmit_tries = 3
-  retransmit_timeout = 2.0
+  retransmit_timeout = {}
   plugins {{
     vici {{
       socket = unix://{}
@@ -101,7 +117,7 @@ std::string settings(const std::string& vici_socket, uint16_t port, uint16_t nat
   }}
 }}
 )",
-                     port, nat_port, vici_socket, log_level);
+                     port, nat_port, retransmit_timeout, vici_socket, log_level);
 }
 
 }  // namespace
@@ -118,6 +134,8 @@ int main(int argc, char** argv) {
       "vici", po::value<std::string>(), "VICI socket path (default RUN-DIR/charon.vici)")(
       "port", po::value<uint16_t>()->default_value(500), "IKE port")(
       "nat-port", po::value<uint16_t>()->default_value(4500), "IKE NAT-T port")(
+      "retransmit-timeout", po::value<double>()->default_value(4.0),
+      "seconds before the first IKE retransmission (3 follow, each 1.8 times longer: a silent peer is given up after about 47 s by default)")(
       "log-level", po::value<int>()->default_value(1), "charon's log level (0 quiet … 2 detailed; keys are never logged below 4, and 4 is refused)")(
       "config", po::value<std::vector<std::string>>()->composing(), "configuration file");
   po::positional_options_description positional;
@@ -149,7 +167,8 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(run_dir, ec);
   chmod(run_dir.c_str(), 0700);
   std::string conf = run_dir + "/strongswan.conf";
-  std::ofstream(conf) << settings(vici, vm["port"].as<uint16_t>(), vm["nat-port"].as<uint16_t>(), log_level);
+  std::ofstream(conf) << settings(vici, vm["port"].as<uint16_t>(), vm["nat-port"].as<uint16_t>(), log_level,
+                                     vm["retransmit-timeout"].as<double>());
 
   // INT, TERM and HUP are taken by sigwait below; charon's threads inherit the mask.
   sigset_t signals;
@@ -160,8 +179,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  bw_backend_t backend{nullptr,         on_sa_add,     on_sa_update,     on_sa_query, on_sa_delete,
-                       on_policy_add,   on_policy_delete, on_policy_query, on_flush};
+  bw_backend_t backend{nullptr,       on_event,         on_sa_add,       on_sa_update, on_sa_query,
+                       on_sa_delete,  on_policy_add,    on_policy_delete, on_policy_query, on_flush};
   char error[512];
   if (bw_charon_start(conf.c_str(), kPlugins, &backend, error, sizeof error) != 0) {
     fmt::print(stderr, "bulwark-iked: {}\n", error);
@@ -180,7 +199,14 @@ int main(int argc, char** argv) {
   });
 
   std::set<std::string> connections;
+  std::mutex tables_mutex;
+  bulwark::config::Tables tables;
   auto load = [&](const bulwark::config::Tables& t) {
+    {
+      std::lock_guard<std::mutex> lock(tables_mutex);
+      tables = t;
+    }
+    g_status.set_connections(t);
     for (int i = 0; i < 100 && !std::filesystem::exists(vici); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -197,13 +223,65 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "bulwark-iked: {}\n", server_error);
     running = false;
   }
+  // `bulwark vpn up|down` go to charon over VICI, like swanctl --initiate/--terminate.
+  auto vpn = [&](const std::string& payload) -> bulwark::config::Message {
+    using bulwark::config::MessageType;
+    std::vector<std::string> f;
+    size_t start = 0;
+    while (true) {
+      size_t tab = payload.find('\t', start);
+      f.push_back(payload.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
+      if (tab == std::string::npos) break;
+      start = tab + 1;
+    }
+    f.resize(3);
+    const std::string &verb = f[0], &name = f[1];
+    std::lock_guard<std::mutex> lock(tables_mutex);
+    const bulwark::config::VpnConnectionEntry* conn = nullptr;
+    for (const auto& c : tables.ipsec.connections) {
+      if (c.name == name) conn = &c;
+    }
+    if (!name.empty() && !conn) return {MessageType::kError, fmt::format("no VPN connection '{}'\n", name)};
+    if (verb == "list" || verb == "status") {
+      if (f[2] == "json") return {MessageType::kApplied, g_status.describe_json(tables, name)};
+      std::string text = g_status.describe(tables, name, g_database.list_text());
+      return {MessageType::kApplied, text.empty() ? "no VPN connections configured\n" : text};
+    }
+    if ((verb != "up" && verb != "down") || !conn) {
+      return {MessageType::kError, "expected list, status NAME, up NAME or down NAME\n"};
+    }
+    bulwark::control::ike::ViciClient client;
+    std::string error;
+    if (!client.connect(vici, error)) return {MessageType::kError, error + "\n"};
+    std::string text;
+    if (verb == "up") {
+      for (size_t i = 0; i < conn->tunnels.size(); ++i) {
+        auto reply = client.request("initiate", {{"child", bulwark::control::ike::child_name(*conn, i)},
+                                                 {"ike", conn->name}, {"timeout", "15000"}}, error);
+        if (!reply || bulwark::control::ike::vici_value(*reply, "success") != "yes") {
+          std::string why = reply ? bulwark::control::ike::vici_value(*reply, "errmsg", "failed") : error;
+          return {MessageType::kError, fmt::format("{}: not established: {}\n{}", name, why,
+                                                   g_status.describe(tables, name, ""))};
+        }
+      }
+      text = fmt::format("{}: established\n", name);
+    } else {
+      auto reply = client.request("terminate", {{"ike", conn->name}, {"timeout", "10000"}}, error);
+      if (!reply) return {MessageType::kError, error + "\n"};
+      text = fmt::format("{}: {}\n", name, bulwark::control::ike::vici_value(*reply, "success") == "yes"
+                                                 ? "terminated"
+                                                 : bulwark::control::ike::vici_value(*reply, "errmsg", "not up"));
+    }
+    return {MessageType::kApplied, text};
+  };
   std::thread control([&] {
-    server.serve([](const bulwark::config::Message& m) -> bulwark::config::Message {
+    server.serve([&](const bulwark::config::Message& m) -> bulwark::config::Message {
       using bulwark::config::MessageType;
       if (m.type == MessageType::kSa) {
         return {MessageType::kApplied, m.payload == "json" ? g_database.list_json() : g_database.list_text()};
       }
-      return {MessageType::kError, "bulwark-iked answers sa requests"};
+      if (m.type == MessageType::kVpn) return vpn(m.payload);
+      return {MessageType::kError, "bulwark-iked answers sa and vpn requests"};
     }, running);
   });
 

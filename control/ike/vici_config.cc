@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <regex>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -65,7 +66,8 @@ std::vector<std::string> without_dh_groups(const std::vector<std::string>& propo
   return out;
 }
 
-std::vector<ViciItem> connection_messages(const config::Tables& t) {
+std::vector<ViciItem> connection_messages(const config::Tables& t, const CertificateData& data) {
+  auto certificate = [&](const config::CertificateEntry& c) { return data ? data(c) : c.path; };
   std::vector<ViciItem> out;
   for (const auto& conn : t.ipsec.connections) {
     ViciItem m{"load-conn", conn.name, {}};
@@ -87,15 +89,15 @@ std::vector<ViciItem> connection_messages(const config::Tables& t) {
     add("local.auth", auth);
     if (!conn.local_id.empty()) add("local.id", conn.local_id);
     if (conn.x509 && conn.local_certificate < t.ipsec.machine_certificates.size()) {
-      add("local.certs[]", t.ipsec.machine_certificates[conn.local_certificate].name);
+      add("local.certs[]", certificate(t.ipsec.machine_certificates[conn.local_certificate]));
     }
     add("remote.auth", auth);
     if (!conn.remote_id.empty()) add("remote.id", conn.remote_id);
     if (conn.x509 && conn.remote_certificate < t.ipsec.remote_certificates.size()) {
-      add("remote.certs[]", t.ipsec.remote_certificates[conn.remote_certificate].path);
+      add("remote.certs[]", certificate(t.ipsec.remote_certificates[conn.remote_certificate]));
     }
     if (conn.x509 && conn.remote_ca < t.ipsec.ca_certificates.size()) {
-      add("remote.cacerts[]", t.ipsec.ca_certificates[conn.remote_ca].path);
+      add("remote.cacerts[]", certificate(t.ipsec.ca_certificates[conn.remote_ca]));
     }
     const auto& esp = conn.esp;
     auto esp_proposals = esp.pfs ? esp.proposals : without_dh_groups(esp.proposals);
@@ -130,7 +132,9 @@ std::vector<std::string> load_configuration(const config::Tables& t, const std::
   std::string error;
   if (!vici.connect(socket_path, error)) return {error};
 
-  // Machine certificates and their keys, from PKCS#12.
+  // Machine certificates and their keys, from PKCS#12; the certificates' DER is kept for the
+  // connections that name them.
+  std::map<std::string, std::string> machine_der;
   for (const auto& cert : t.ipsec.machine_certificates) {
     std::string password;
     if (cert.password) {
@@ -154,7 +158,8 @@ std::vector<std::string> load_configuration(const config::Tables& t, const std::
       continue;
     }
     PKCS12_free(p12);
-    if (auto e = submit(vici, "load-cert", {{"type", "X509"}, {"flag", "NONE"}, {"data", der_of_certificate(x509)}},
+    machine_der[cert.path] = der_of_certificate(x509);
+    if (auto e = submit(vici, "load-cert", {{"type", "X509"}, {"flag", "NONE"}, {"data", machine_der[cert.path]}},
                         "machine certificate " + cert.name);
         !e.empty()) {
       problems.push_back(e);
@@ -205,7 +210,12 @@ std::vector<std::string> load_configuration(const config::Tables& t, const std::
     OPENSSL_cleanse(psk->data(), psk->size());
   }
   std::set<std::string> wanted;
-  for (const auto& m : connection_messages(t)) {
+  auto certificate_data = [&](const config::CertificateEntry& c) {
+    if (auto it = machine_der.find(c.path); it != machine_der.end()) return it->second;
+    std::string ignored;
+    return read_file(c.path, ignored);
+  };
+  for (const auto& m : connection_messages(t, certificate_data)) {
     wanted.insert(m.name);
     ViciFields fields;
     for (const auto& [k, v] : m.fields) fields.emplace_back(m.name + "." + k, v);

@@ -9,6 +9,7 @@
 // different keys never mix. No secret is ever logged.
 #pragma once
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,8 +24,12 @@ struct ViciItem {  // one message, as a flat list of (path, value) for tests and
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
+// The certificate's contents as charon takes them in a connection (PEM or DER); the default
+// gives its path, which is what the unit tests look at.
+using CertificateData = std::function<std::string(const config::CertificateEntry&)>;
+
 // The load-conn messages for `t` (secrets are not part of them).
-std::vector<ViciItem> connection_messages(const config::Tables& t);
+std::vector<ViciItem> connection_messages(const config::Tables& t, const CertificateData& data = nullptr);
 std::string child_name(const config::VpnConnectionEntry& c, size_t tunnel);
 // ESP proposals with the DH groups removed (no PFS).
 std::vector<std::string> without_dh_groups(const std::vector<std::string>& proposals);

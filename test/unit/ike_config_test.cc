@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "config_test_util.h"
+#include "control/ike/vici_client.h"
 #include "control/ike/vici_config.h"
 
 using namespace bulwark;
@@ -103,4 +104,30 @@ TEST_CASE("DH groups are removed from ESP proposals without PFS", "[ike]") {
   CHECK(without_dh_groups({"aes128gcm16-modp2048", "aes256-sha384-ecp384", "aes128-sha1-curve25519-modp1024"}) ==
         std::vector<std::string>{"aes128gcm16", "aes256-sha384", "aes128-sha1"});
   CHECK(without_dh_groups({"aes128-sha256"}) == std::vector<std::string>{"aes128-sha256"});
+}
+
+TEST_CASE("VICI messages encode sections and lists, and decode back", "[ike]") {
+  using control::ike::ViciFields;
+  ViciFields fields{{"conn.version", "2"},
+                    {"conn.remote_addrs[]", "10.1.0.102"},
+                    {"conn.proposals[]", "aes256-sha256-modp2048"},
+                    {"conn.proposals[]", "aes128-sha256-modp2048"},
+                    {"conn.local.auth", "psk"},
+                    {"conn.children.net.local_ts[]", "192.168.1.0/24"},
+                    {"conn.children.net.mode", "tunnel"},
+                    {"binary", std::string("\0\x01\xff", 3)}};
+  std::string wire = control::ike::encode_vici_message(fields);
+  CHECK(wire.substr(0, 6) == std::string("\x01\x04" "conn", 6));  // section start "conn"
+  auto decoded = control::ike::decode_vici_message(wire);
+  REQUIRE(decoded);
+  CHECK(*decoded == fields);
+  CHECK(control::ike::vici_value(*decoded, "conn.local.auth") == "psk");
+  CHECK(control::ike::vici_value(*decoded, "missing", "fallback") == "fallback");
+  // Truncated or garbage input is refused, not read past its end.
+  for (size_t cut = 1; cut < wire.size(); ++cut) {
+    auto partial = control::ike::decode_vici_message(wire.substr(0, cut));
+    if (partial) CHECK(partial->size() <= fields.size());
+  }
+  CHECK_FALSE(control::ike::decode_vici_message(std::string("\x09garbage", 8)));
+  CHECK_FALSE(control::ike::decode_vici_message(std::string("\x02", 1)));  // end without start
 }
