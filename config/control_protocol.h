@@ -43,10 +43,12 @@ enum class MessageType : uint16_t {
   kNat = 18,
   kCifs = 19,          // to bulwark-control: "VERB\tNAME\tFORMAT" (control/cifs/monitor.h);
                        //   reply kApplied or kError with text or JSON
-  kSa = 20,            // to bulwark-iked: "json" or "text"; reply kApplied with the SAs and policies
+  kSa = 20,            // to the dataplane or bulwark-iked: "json" or "text"; reply kApplied with the SAs and policies
                        //   (keys as SHA-256 fingerprints, never in clear)
   kVpn = 21,           // to bulwark-iked: "VERB\tNAME\tFORMAT", VERB list, status, up or down; reply
                        //   kApplied or kError with text or JSON
+  kIpsec = 22,         // to the dataplane: IPsec SA and policy updates (config/ipsec_records.h);
+                       //   reply kApplied or kError
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

@@ -67,6 +67,12 @@ Message Daemon::handle(const Message& request) {
       }
       return {MessageType::kLog, lines};
     }
+    case MessageType::kIpsec: {
+      std::string error;
+      if (!ipsec_.apply(request.payload, error)) return {MessageType::kError, error};
+      return {MessageType::kApplied, fmt::format("{} SAs, {} policies", ipsec_.sa_count(), ipsec_.policy_count())};
+    }
+    case MessageType::kSa: return {MessageType::kApplied, ipsec_.list(request.payload == "json")};
     case MessageType::kShutdown:
       running_ = false;
       return {MessageType::kApplied, "bye"};

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/control_protocol.h"
+#include "config/ipsec_records.h"
 #include "dataplane/dataplane.h"
 
 namespace bulwark::dataplane {
@@ -41,6 +42,9 @@ class Daemon {
   std::atomic<bool> running_{true};
   bool eal_ready_ = false;
   std::unique_ptr<Dataplane> dataplane_;
+  // The SAs and policies bulwark-iked negotiated, kept for the ESP stage (not used by the
+  // workers yet); listed by `bulwark sa`.
+  config::IpsecState ipsec_;
   std::vector<std::string> boot_ports_;
 };
 

@@ -60,10 +60,11 @@ int run_sa(const std::vector<std::string>& args) {
   po::options_description options(
       "usage: bulwark sa [--json] [--socket PATH]\n\n"
       "Lists the IPsec SAs (SPI, direction, end points, UDP encapsulation, algorithms, key\n"
-      "fingerprints, selectors, lifetimes) and the policies of bulwark-iked.\n\noptions");
+      "fingerprints, selectors) and the policies the dataplane holds, as bulwark-iked handed them\n"
+      "over; --socket /run/bulwark/iked/iked.sock asks bulwark-iked itself.\n\noptions");
   options.add_options()("help,h", "show this help")(
-      "socket", po::value<std::string>()->default_value("/run/bulwark/iked/iked.sock"), "bulwark-iked socket")(
-      "json", "print JSON");
+      "socket", po::value<std::string>()->default_value("/run/bulwark/dataplane.sock"),
+      "the dataplane's (or bulwark-iked's) socket")("json", "print JSON");
   po::positional_options_description positional;
   po::variables_map vm;
   if (int rc = parse_command_line(args, options, positional, vm, "sa"); rc >= 0) return rc;

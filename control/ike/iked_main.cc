@@ -6,6 +6,7 @@
 // A process of its own rather than a part of bulwark-control: libcharon brings its own threads,
 // global library state and plugin loader, and a fault in IKE processing must not take down the
 // configuration and integrity monitoring; bulwark-control (or the service manager) restarts it.
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -23,6 +24,7 @@
 #include "config/config.h"
 #include "config/control_server.h"
 #include "control/ike/charon_shim.h"
+#include "control/ike/publisher.h"
 #include "control/ike/sa_database.h"
 #include "control/ike/vici_client.h"
 #include "control/ike/vici_config.h"
@@ -41,6 +43,16 @@ constexpr const char* kPlugins =
     "kernel-netlink socket-default vici";
 
 SaDatabase g_database;
+std::unique_ptr<bulwark::control::ike::DataplanePublisher> g_publisher;  // with --dataplane-socket
+
+void publish(const std::string& lines) {
+  if (g_publisher && !lines.empty()) g_publisher->publish(lines);
+}
+
+void publish_policy(const bw_policy_t& p, int references) {
+  if (references < 0) return;
+  if (auto record = bulwark::control::ike::to_record(p, references)) publish(bulwark::config::encode_policy(*record));
+}
 bulwark::control::ike::VpnStatus g_status;
 
 void event(const std::string& line) {
@@ -52,13 +64,28 @@ extern "C" int on_sa_add(void*, const bw_sa_t* sa) {
   event(fmt::format("SA installed: {} SPI {:08x} {} {} -> {} reqid {} {}{}{}", sa->protocol == 50 ? "ESP" : "AH",
                     sa->spi, sa->inbound ? "in" : "out", sa->src, sa->dst, sa->reqid, sa->enc_name,
                     sa->int_alg ? std::string("/") + sa->int_name : "", sa->encap ? " (UDP encapsulated)" : ""));
-  return g_database.add(*sa);
+  int rc = g_database.add(*sa);
+  if (auto record = bulwark::control::ike::to_record(*sa)) {
+    std::string line = bulwark::config::encode_sa(*record);
+    publish(line);
+    OPENSSL_cleanse(line.data(), line.size());
+    OPENSSL_cleanse(record->enc_key.data(), record->enc_key.size());
+    OPENSSL_cleanse(record->int_key.data(), record->int_key.size());
+  }
+  return rc;
 }
 
 extern "C" int on_sa_update(void*, uint32_t spi, uint8_t protocol, const char* old_dst, const char* new_src,
                             const char* new_dst, uint16_t src_port, uint16_t dst_port, int encap) {
   event(fmt::format("SA updated: SPI {:08x} now {} -> {}{}", spi, new_src, new_dst, encap ? " (UDP encapsulated)" : ""));
-  return g_database.update(spi, protocol, old_dst, new_src, new_dst, src_port, dst_port, encap);
+  int rc = g_database.update(spi, protocol, old_dst, new_src, new_dst, src_port, dst_port, encap);
+  auto old = bulwark::config::Ipv4Address::parse(old_dst);
+  if (rc == 0 && old) {
+    // The SA under its new addresses: the old record goes, the new one comes with the snapshot
+    // line of this SA (keys included).
+    publish(bulwark::config::encode_sa_delete(spi, protocol, *old) + g_database.snapshot_of(spi, protocol, new_dst));
+  }
+  return rc;
 }
 
 extern "C" int on_sa_query(void*, uint32_t spi, uint8_t protocol, const char* dst, uint64_t* bytes, uint64_t* packets,
@@ -68,21 +95,33 @@ extern "C" int on_sa_query(void*, uint32_t spi, uint8_t protocol, const char* ds
 
 extern "C" int on_sa_delete(void*, uint32_t spi, uint8_t protocol, const char* dst) {
   event(fmt::format("SA deleted: SPI {:08x} to {}", spi, dst));
+  if (auto address = bulwark::config::Ipv4Address::parse(dst)) {
+    publish(bulwark::config::encode_sa_delete(spi, protocol, *address));
+  }
   return g_database.remove(spi, protocol, dst);
 }
 
 extern "C" int on_policy_add(void*, const bw_policy_t* p) {
-  return g_database.add_policy(*p);
+  int references = g_database.add_policy(*p);
+  publish_policy(*p, references);
+  return 0;
 }
 
-extern "C" int on_policy_delete(void*, const bw_policy_t* p) { return g_database.remove_policy(*p); }
+extern "C" int on_policy_delete(void*, const bw_policy_t* p) {
+  int references = g_database.remove_policy(*p);
+  publish_policy(*p, references);
+  return references < 0 ? -1 : 0;
+}
 
 extern "C" int on_policy_query(void*, const bw_policy_t* p, time_t* use_time) {
   *use_time = 0;
   return g_database.has_policy(*p) ? 0 : -1;
 }
 
-extern "C" void on_flush(void*, int sas, int policies) { g_database.flush(sas, policies); }
+extern "C" void on_flush(void*, int sas, int policies) {
+  g_database.flush(sas, policies);
+  publish("flush\n" + g_database.snapshot());
+}
 
 extern "C" void on_event(void*, const char* connection, int kind, const char* detail) {
   g_status.on_event(connection, kind, detail);
@@ -132,6 +171,7 @@ int main(int argc, char** argv) {
       "run-dir", po::value<std::string>()->default_value("/run/bulwark/iked"), "settings file and sockets")(
       "socket", po::value<std::string>(), "control socket (default RUN-DIR/iked.sock)")(
       "vici", po::value<std::string>(), "VICI socket path (default RUN-DIR/charon.vici)")(
+      "dataplane-socket", po::value<std::string>(), "hand every SA and policy to bulwark-dataplane at this socket")(
       "port", po::value<uint16_t>()->default_value(500), "IKE port")(
       "nat-port", po::value<uint16_t>()->default_value(4500), "IKE NAT-T port")(
       "retransmit-timeout", po::value<double>()->default_value(4.0),
@@ -181,6 +221,20 @@ int main(int argc, char** argv) {
 
   bw_backend_t backend{nullptr,       on_event,         on_sa_add,       on_sa_update, on_sa_query,
                        on_sa_delete,  on_policy_add,    on_policy_delete, on_policy_query, on_flush};
+  if (vm.count("dataplane-socket")) {
+    g_publisher = std::make_unique<bulwark::control::ike::DataplanePublisher>(
+        vm["dataplane-socket"].as<std::string>(), [] { return g_database.snapshot(); },
+        [] {
+          // What the dataplane should hold: the records a snapshot would send (IPv4 only).
+          std::string state = "\n" + g_database.snapshot();
+          size_t sas = 0, policies = 0;
+          for (size_t at = 0; (at = state.find('\n', at)) != std::string::npos; ++at) {
+            sas += state.compare(at + 1, 3, "sa ") == 0;
+            policies += state.compare(at + 1, 7, "policy ") == 0;
+          }
+          return fmt::format("{} SAs, {} policies", sas, policies);
+        });
+  }
   char error[512];
   if (bw_charon_start(conf.c_str(), kPlugins, &backend, error, sizeof error) != 0) {
     fmt::print(stderr, "bulwark-iked: {}\n", error);
@@ -299,5 +353,6 @@ int main(int argc, char** argv) {
   control.join();
   timers.join();
   bw_charon_stop();
+  g_publisher.reset();
   return 0;
 }

@@ -1,7 +1,6 @@
 #include "control/ike/sa_database.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include <fmt/format.h>
 
@@ -11,6 +10,10 @@ namespace bulwark::control::ike {
 namespace {
 
 const char* kDirections[] = {"in", "out", "fwd"};
+
+std::string fingerprint(const uint8_t* key, size_t length) {
+  return config::key_fingerprint(std::string(reinterpret_cast<const char*>(key), length));
+}
 
 std::string policy_key(const bw_policy_t& p) {
   return fmt::format("{} {} {}", p.direction, selector_text(p.src_ts), selector_text(p.dst_ts));
@@ -35,15 +38,6 @@ std::string selector_text(const bw_ts_t& ts) {
   return text;
 }
 
-std::string key_fingerprint(const uint8_t* key, size_t length) {
-  if (length == 0) return "";
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned size = 0;
-  EVP_Digest(key, length, digest, &size, EVP_sha256(), nullptr);
-  std::string out;
-  for (unsigned i = 0; i < 8; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
-}
 
 SaDatabase::~SaDatabase() {
   for (auto& [key, record] : sas_) OPENSSL_cleanse(&record.sa, sizeof(record.sa));
@@ -99,16 +93,102 @@ int SaDatabase::add_policy(const bw_policy_t& p) {
   std::lock_guard<std::mutex> lock(mutex_);
   PolicyEntry& e = policies_[policy_key(p)];
   e.policy = p;  // the newest SA's end points and SPI win (rekey)
-  ++e.references;
-  return 0;
+  return ++e.references;
 }
 
 int SaDatabase::remove_policy(const bw_policy_t& p) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = policies_.find(policy_key(p));
   if (it == policies_.end()) return -1;
-  if (--it->second.references == 0) policies_.erase(it);
-  return 0;
+  int left = --it->second.references;
+  if (left == 0) policies_.erase(it);
+  return left;
+}
+
+std::string SaDatabase::snapshot() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::string out;
+  for (const auto& [key, r] : sas_) {
+    if (auto record = to_record(r.sa)) out += config::encode_sa(*record);
+  }
+  for (const auto& [key, e] : policies_) {
+    if (auto record = to_record(e.policy, e.references)) out += config::encode_policy(*record);
+  }
+  return out;
+}
+
+std::string SaDatabase::snapshot_of(uint32_t spi, uint8_t protocol, const std::string& dst) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sas_.find({spi, dst, protocol});
+  if (it == sas_.end()) return {};
+  auto record = to_record(it->second.sa);
+  return record ? config::encode_sa(*record) : std::string{};
+}
+
+namespace {
+
+std::optional<config::Ipv4Prefix> prefix_of(const bw_ts_t& ts) {
+  auto address = config::Ipv4Address::parse(ts.net);
+  if (!address || ts.prefix > 32) return std::nullopt;
+  return config::Ipv4Prefix{*address, ts.prefix};
+}
+
+}  // namespace
+
+std::optional<config::IpsecSa> to_record(const bw_sa_t& s) {
+  auto src = config::Ipv4Address::parse(s.src);
+  auto dst = config::Ipv4Address::parse(s.dst);
+  if (!src || !dst) return std::nullopt;
+  config::IpsecSa r;
+  r.spi = s.spi;
+  r.protocol = s.protocol;
+  r.inbound = s.inbound;
+  r.src = *src;
+  r.dst = *dst;
+  r.encap = s.encap;
+  r.src_port = s.src_port;
+  r.dst_port = s.dst_port;
+  r.reqid = s.reqid;
+  r.tunnel = s.tunnel;
+  r.enc_alg = s.enc_alg;
+  r.enc_name = s.enc_name;
+  r.enc_key.assign(reinterpret_cast<const char*>(s.enc_key), s.enc_key_len);
+  r.int_alg = s.int_alg;
+  r.int_name = s.int_name;
+  r.int_key.assign(reinterpret_cast<const char*>(s.int_key), s.int_key_len);
+  r.replay_window = s.replay_window;
+  r.esn = s.esn;
+  r.soft_seconds = s.soft_seconds;
+  r.hard_seconds = s.hard_seconds;
+  r.soft_bytes = s.soft_bytes;
+  r.hard_bytes = s.hard_bytes;
+  r.soft_packets = s.soft_packets;
+  r.hard_packets = s.hard_packets;
+  // The SA's selectors as seen from this box: an inbound SA's source side is the remote.
+  for (int i = 0; i < s.src_ts_count; ++i) {
+    if (auto p = prefix_of(s.src_ts[i])) (s.inbound ? r.remote_ts : r.local_ts).push_back(*p);
+  }
+  for (int i = 0; i < s.dst_ts_count; ++i) {
+    if (auto p = prefix_of(s.dst_ts[i])) (s.inbound ? r.local_ts : r.remote_ts).push_back(*p);
+  }
+  return r;
+}
+
+std::optional<config::IpsecPolicy> to_record(const bw_policy_t& p, int references) {
+  auto src = prefix_of(p.src_ts);
+  auto dst = prefix_of(p.dst_ts);
+  if (!src || !dst) return std::nullopt;
+  config::IpsecPolicy r;
+  r.direction = p.direction == 0   ? config::IpsecPolicy::Direction::kIn
+                : p.direction == 1 ? config::IpsecPolicy::Direction::kOut
+                                   : config::IpsecPolicy::Direction::kForward;
+  r.src = *src;
+  r.dst = *dst;
+  r.protocol = p.src_ts.protocol;
+  r.reqid = p.reqid;
+  r.spi = p.esp_spi;
+  r.references = references;
+  return r;
 }
 
 bool SaDatabase::has_policy(const bw_policy_t& p) {
@@ -160,8 +240,8 @@ std::string SaDatabase::list_text() {
                        s.protocol == 50 ? "esp" : "ah", s.inbound ? "in" : "out", s.src, s.dst,
                        s.encap ? fmt::format(" udp {}->{}", s.src_port, s.dst_port) : "", s.reqid,
                        s.tunnel ? "tunnel" : "transport", s.enc_name,
-                       s.int_alg ? std::string("/") + s.int_name : "", key_fingerprint(s.enc_key, s.enc_key_len),
-                       key_fingerprint(s.int_key, s.int_key_len), selectors(s.src_ts, s.src_ts_count),
+                       s.int_alg ? std::string("/") + s.int_name : "", fingerprint(s.enc_key, s.enc_key_len),
+                       fingerprint(s.int_key, s.int_key_len), selectors(s.src_ts, s.src_ts_count),
                        selectors(s.dst_ts, s.dst_ts_count));
   }
   for (const auto& [key, e] : policies_) {
@@ -188,7 +268,7 @@ std::string SaDatabase::list_json() {
         first ? "" : ", ", s.spi, s.protocol, json_string(s.inbound ? "in" : "out"), json_string(s.src),
         json_string(s.dst), s.encap ? "true" : "false", s.src_port, s.dst_port, s.reqid,
         json_string(s.tunnel ? "tunnel" : "transport"), json_string(s.enc_name), json_string(s.int_name),
-        json_string(key_fingerprint(s.enc_key, s.enc_key_len)), json_string(key_fingerprint(s.int_key, s.int_key_len)),
+        json_string(fingerprint(s.enc_key, s.enc_key_len)), json_string(fingerprint(s.int_key, s.int_key_len)),
         s.esn ? "true" : "false", s.replay_window, s.soft_seconds, s.hard_seconds,
         json_string(selectors(s.src_ts, s.src_ts_count)), json_string(selectors(s.dst_ts, s.dst_ts_count)), r.bytes,
         r.packets);

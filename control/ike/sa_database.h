@@ -18,6 +18,7 @@
 #include <tuple>
 #include <vector>
 
+#include "config/ipsec_records.h"
 #include "control/ike/charon_shim.h"
 
 namespace bulwark::control::ike {
@@ -54,6 +55,7 @@ class SaDatabase {
   int query(uint32_t spi, uint8_t protocol, const std::string& dst, uint64_t& bytes, uint64_t& packets,
             time_t& last_use);
   int remove(uint32_t spi, uint8_t protocol, const std::string& dst);
+  // Both return the policy's reference count afterwards (0: gone), or -1 when it was unknown.
   int add_policy(const bw_policy_t& p);
   int remove_policy(const bw_policy_t& p);
   bool has_policy(const bw_policy_t& p);
@@ -61,6 +63,11 @@ class SaDatabase {
 
   // The lifetimes that ran out by `now`; each is reported once.
   std::vector<Expiry> due(std::chrono::steady_clock::time_point now);
+
+  // The whole state in the dataplane's wire form (config/ipsec_records.h).
+  std::string snapshot();
+  // The wire form of one SA (empty if unknown).
+  std::string snapshot_of(uint32_t spi, uint8_t protocol, const std::string& dst);
 
   std::string list_text();
   std::string list_json();
@@ -78,6 +85,9 @@ class SaDatabase {
 };
 
 std::string selector_text(const bw_ts_t& ts);
-std::string key_fingerprint(const uint8_t* key, size_t length);
+
+// The dataplane's records of an SA and a policy; nullopt for IPv6 (the dataplane is IPv4 only).
+std::optional<config::IpsecSa> to_record(const bw_sa_t& sa);
+std::optional<config::IpsecPolicy> to_record(const bw_policy_t& p, int references);
 
 }  // namespace bulwark::control::ike

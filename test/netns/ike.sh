@@ -46,8 +46,18 @@ start_iked() {  # NS NAME CONFIG
   PIDS+=($!)
 }
 start_iked $B2 box2 "$TMP/box2.yaml"
+IKED2=$!
 wait_for "box 2's control socket" 20 test -S "$TMP/box2/iked.sock"
-start_iked $B1 box1 "$TMP/box1.yaml"
+# Box 1's dataplane receives every SA and policy (it has no tables: no ports, no polling).
+ip netns exec $B1 "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp1.sock" --no-exception-path \
+  >"$TMP/dataplane1.log" 2>&1 &
+DATAPLANE=$!
+PIDS+=($DATAPLANE)
+wait_for "box 1's dataplane socket" 20 test -S "$TMP/dp1.sock"
+ip netns exec $B1 "$IKED" --run-dir "$TMP/box1" --retransmit-timeout 0.5 --dataplane-socket "$TMP/dp1.sock" \
+  "$TMP/box1.yaml" >"$TMP/box1.log" 2>&1 &
+IKED1=$!
+PIDS+=($IKED1)
 wait_for "box 1's control socket" 20 test -S "$TMP/box1/iked.sock"
 
 sa_json() { "$BULWARK" sa --socket "$TMP/$1/iked.sock" --json; }
@@ -77,6 +87,25 @@ PY
 }
 check "outbound keys of each side are the inbound keys of the other, SPI for SPI" \
   same_keys "$TMP/sa1.json" "$TMP/sa2.json" AES_GCM_16
+# dataplane_view SOCKET: the SAs (spi, direction, key fingerprints) and policies, sorted.
+dataplane_view() {
+  "$BULWARK" sa --socket "$1" --json | /usr/bin/python3 -c "import json,sys
+d=json.load(sys.stdin)
+print(sorted((s['spi'], s['direction'], s['enc_key_sha256']) for s in d['sas']), sorted((p['direction'], p['src_ts'], p['dst_ts']) for p in d['policies']))"
+}
+same_view() { [ "$(dataplane_view "$TMP/dp1.sock")" = "$(dataplane_view "$TMP/box1/iked.sock")" ]; }
+check "the dataplane holds the same SAs and policies as the IKE backend (keys as fingerprints)" \
+  wait_for "the dataplane's copy" 10 same_view
+kill $DATAPLANE; wait $DATAPLANE 2>/dev/null || true
+ip netns exec $B1 "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp1.sock" --no-exception-path \
+  >"$TMP/dataplane1b.log" 2>&1 &
+DATAPLANE=$!
+PIDS+=($DATAPLANE)
+check "a restarted dataplane gets the whole state again" \
+  wait_for "the resync" 10 sh -c "'$BULWARK' sa --socket '$TMP/dp1.sock' | grep -q '^SA '"
+check "... and it is the same state" same_view
+check "no key in clear in the dataplane's listing" \
+  sh -c "! '$BULWARK' sa --socket '$TMP/dp1.sock' --json | grep -q 'enc_key\"'"
 check "the SAs carry the tunnel's selectors" \
   grep -q '"local_ts": "192.168.1.0/24", "remote_ts": "192.168.2.0/24"' "$TMP/sa1.json"
 check "policies in, out and forward are installed" \
@@ -86,7 +115,7 @@ check "no key and no PSK in the logs or listings" \
 
 # A short ESP lifetime: the backend's soft expiry makes charon rekey.
 box_config 1 10.1.0.101 2 10.1.0.102 initiate 12s >"$TMP/box1.yaml"
-kill -HUP "${PIDS[1]}"
+kill -HUP $IKED1
 OLD_SPIS=$(/usr/bin/python3 -c "import json; print(' '.join(str(s['spi']) for s in json.load(open('$TMP/sa1.json'))['sas']))")
 check "a changed lifetime is loaded on SIGHUP and the tunnel re-established or rekeyed" \
   wait_for "the reload" 10 grep -q "loaded 1 VPN connections" "$TMP/box1.log"
@@ -106,8 +135,8 @@ check "terminating the IKE_SA removes SAs and policies on both sides" \
            '$BULWARK' sa --socket '$TMP/'\$b/iked.sock --json | grep -q '\"sas\": \[\], \"policies\": \[\]' || exit 1
          done"
 
-kill "${PIDS[0]}" "${PIDS[1]}"
-wait "${PIDS[0]}" "${PIDS[1]}" 2>/dev/null || true
+kill $IKED1 $IKED2 $DATAPLANE
+wait $IKED1 $IKED2 $DATAPLANE 2>/dev/null || true
 
 # Further pairs of fresh daemons: IKEv2 with X.509 certificates from a CA made here, and IKEv1
 # main mode with a PSK (AES-CBC with HMAC-SHA2-256).
