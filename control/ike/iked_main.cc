@@ -143,6 +143,10 @@ std::string settings(const std::string& vici_socket, uint16_t port, uint16_t nat
   install_virtual_ip = no
   retransmit_tries = 3
   retransmit_timeout = {}
+  # Half-open IKE_SAs allowed per peer address (strongSwan's default is 5): a hub may see many
+  # sites behind one NAT address come up at once. Floods from spoofed addresses are still met
+  # with cookies (cookie_threshold).
+  block_threshold = 64
   plugins {{
     vici {{
       socket = unix://{}
