@@ -270,7 +270,11 @@ typedef struct {
 
 /* The connection an event belongs to: its peer config's name, or — before one is chosen (a
  * responder in IKE_SA_INIT) — "@" and the peer's address. */
-static void report(ike_sa_t *ike_sa, int kind, const char *detail) {
+static void report_child(ike_sa_t *ike_sa, int kind, const char *detail, uint32_t reqid);
+
+static void report(ike_sa_t *ike_sa, int kind, const char *detail) { report_child(ike_sa, kind, detail, 0); }
+
+static void report_child(ike_sa_t *ike_sa, int kind, const char *detail, uint32_t reqid) {
   peer_cfg_t *peer = ike_sa ? ike_sa->get_peer_cfg(ike_sa) : NULL;
   char name[BW_ADDR + 1] = "";
   if (peer) {
@@ -279,7 +283,7 @@ static void report(ike_sa_t *ike_sa, int kind, const char *detail) {
     name[0] = '@';
     host_text(ike_sa->get_other_host(ike_sa), name + 1, NULL);
   }
-  if (backend.event) backend.event(backend.context, name, kind, detail ? detail : "");
+  if (backend.event) backend.event(backend.context, name, kind, detail ? detail : "", reqid);
 }
 
 METHOD(listener_t, on_alert, bool, bulwark_listener_t *this, ike_sa_t *ike_sa, alert_t alert, va_list args) {
@@ -362,7 +366,7 @@ METHOD(listener_t, on_ike_updown, bool, bulwark_listener_t *this, ike_sa_t *ike_
 
 METHOD(listener_t, on_child_updown, bool, bulwark_listener_t *this, ike_sa_t *ike_sa, child_sa_t *child_sa,
        bool up) {
-  report(ike_sa, up ? BW_CHILD_UP : BW_CHILD_DOWN, child_sa->get_name(child_sa));
+  report_child(ike_sa, up ? BW_CHILD_UP : BW_CHILD_DOWN, child_sa->get_name(child_sa), child_sa->get_reqid(child_sa));
   return TRUE;
 }
 

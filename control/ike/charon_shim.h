@@ -82,8 +82,9 @@ enum bw_event_kind {
 
 typedef struct {
   void *context;
-  /* An event of the connection (peer config) `connection`; `detail` is a short text. */
-  void (*event)(void *context, const char *connection, int kind, const char *detail);
+  /* An event of the connection (peer config) `connection`; `detail` is a short text; `reqid` is
+   * the CHILD SA's for BW_CHILD_UP/DOWN, else 0. */
+  void (*event)(void *context, const char *connection, int kind, const char *detail, uint32_t reqid);
   int (*sa_add)(void *context, const bw_sa_t *sa);
   int (*sa_update)(void *context, uint32_t spi, uint8_t protocol, const char *old_dst, const char *new_src,
                    const char *new_dst, uint16_t new_src_port, uint16_t new_dst_port, int new_encap);

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <iostream>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <boost/program_options.hpp>
@@ -123,8 +124,8 @@ extern "C" void on_flush(void*, int sas, int policies) {
   publish("flush\n" + g_database.snapshot());
 }
 
-extern "C" void on_event(void*, const char* connection, int kind, const char* detail) {
-  g_status.on_event(connection, kind, detail);
+extern "C" void on_event(void*, const char* connection, int kind, const char* detail, uint32_t reqid) {
+  g_status.on_event(connection, kind, detail, reqid);
   switch (kind) {
     case BW_IKE_UP: event(fmt::format("VPN {}: IKE SA up", connection)); break;
     case BW_IKE_DOWN: event(fmt::format("VPN {}: IKE SA down", connection)); break;
@@ -294,20 +295,26 @@ int main(int argc, char** argv) {
     }
     f.resize(3);
     const std::string &verb = f[0], &name = f[1];
-    std::lock_guard<std::mutex> lock(tables_mutex);
-    const bulwark::config::VpnConnectionEntry* conn = nullptr;
+    std::unique_lock<std::mutex> lock(tables_mutex);
+    std::optional<bulwark::config::VpnConnectionEntry> conn;  // a copy: VICI calls run unlocked
     for (const auto& c : tables.ipsec.connections) {
-      if (c.name == name) conn = &c;
+      if (c.name == name) conn = c;
     }
     if (!name.empty() && !conn) return {MessageType::kError, fmt::format("no VPN connection '{}'\n", name)};
     if (verb == "list" || verb == "status") {
       if (f[2] == "json") return {MessageType::kApplied, g_status.describe_json(tables, name)};
-      std::string text = g_status.describe(tables, name, g_database.list_text());
+      std::string sas;
+      if (!name.empty()) {
+        auto reqids = g_status.reqids(name);
+        sas = g_database.list_text(&reqids);
+      }
+      std::string text = g_status.describe(tables, name, sas);
       return {MessageType::kApplied, text.empty() ? "no VPN connections configured\n" : text};
     }
     if ((verb != "up" && verb != "down") || !conn) {
       return {MessageType::kError, "expected list, status NAME, up NAME or down NAME\n"};
     }
+    lock.unlock();
     bulwark::control::ike::ViciClient client;
     std::string error;
     if (!client.connect(vici, error)) return {MessageType::kError, error + "\n"};
@@ -318,6 +325,7 @@ int main(int argc, char** argv) {
                                                  {"ike", conn->name}, {"timeout", "15000"}}, error);
         if (!reply || bulwark::control::ike::vici_value(*reply, "success") != "yes") {
           std::string why = reply ? bulwark::control::ike::vici_value(*reply, "errmsg", "failed") : error;
+          lock.lock();
           return {MessageType::kError, fmt::format("{}: not established: {}\n{}", name, why,
                                                    g_status.describe(tables, name, ""))};
         }

@@ -231,11 +231,12 @@ size_t SaDatabase::policy_count() {
   return policies_.size();
 }
 
-std::string SaDatabase::list_text() {
+std::string SaDatabase::list_text(const std::set<uint32_t>* reqids) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
   for (const auto& [key, r] : sas_) {
     const bw_sa_t& s = r.sa;
+    if (reqids && !reqids->count(s.reqid)) continue;
     out += fmt::format("SA {:08x} {} {} {} -> {}{} reqid {} {} {}{} keys {}/{} {} -> {}\n", s.spi,
                        s.protocol == 50 ? "esp" : "ah", s.inbound ? "in" : "out", s.src, s.dst,
                        s.encap ? fmt::format(" udp {}->{}", s.src_port, s.dst_port) : "", s.reqid,
@@ -246,6 +247,7 @@ std::string SaDatabase::list_text() {
   }
   for (const auto& [key, e] : policies_) {
     const bw_policy_t& p = e.policy;
+    if (reqids && !reqids->count(p.reqid)) continue;
     out += fmt::format("policy {} {} -> {} reqid {} refs {}\n", kDirections[p.direction % 3],
                        selector_text(p.src_ts), selector_text(p.dst_ts), p.reqid, e.references);
   }

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -69,7 +70,8 @@ class SaDatabase {
   // The wire form of one SA (empty if unknown).
   std::string snapshot_of(uint32_t spi, uint8_t protocol, const std::string& dst);
 
-  std::string list_text();
+  // Every SA and policy, or (with `reqids`) the SAs of those CHILD SAs only.
+  std::string list_text(const std::set<uint32_t>* reqids = nullptr);
   std::string list_json();
   size_t sa_count();
   size_t policy_count();

@@ -44,19 +44,26 @@ void VpnStatus::set_connections(const config::Tables& t) {
   for (const auto& c : t.ipsec.connections) gateways_.emplace_back(c.name, c.remote_gateway);
 }
 
-void VpnStatus::on_event(const std::string& connection, int kind, const std::string& detail) {
+void VpnStatus::on_event(const std::string& connection, int kind, const std::string& detail, uint32_t reqid) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (connection.empty() || connection[0] != '@') {
-    apply(states_[connection], kind, detail);
+    apply(states_[connection], kind, detail, reqid);
     return;
   }
   const std::string address = connection.substr(1);
   for (const auto& [name, gateway] : gateways_) {
-    if (gateway == "%any" || gateway == address) apply(states_[name], kind, detail);
+    if (gateway == "%any" || gateway == address) apply(states_[name], kind, detail, reqid);
   }
 }
 
-void VpnStatus::apply(State& s, int kind, const std::string& detail) {
+std::set<uint32_t> VpnStatus::reqids(const std::string& connection) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::set<uint32_t> out;
+  for (const auto& [reqid, count] : states_[connection].reqids) out.insert(reqid);
+  return out;
+}
+
+void VpnStatus::apply(State& s, int kind, const std::string& detail, uint32_t reqid) {
   std::time_t now = std::time(nullptr);
   switch (kind) {
     case BW_IKE_UP:
@@ -66,13 +73,16 @@ void VpnStatus::apply(State& s, int kind, const std::string& detail) {
     case BW_IKE_DOWN:
       s.ike_up = false;
       s.children_up = 0;
+      s.reqids.clear();
       break;
     case BW_CHILD_UP:
       ++s.children_up;
+      ++s.reqids[reqid];
       s.problem.clear();  // a tunnel is up: whatever failed before is solved
       break;
     case BW_CHILD_DOWN:
       if (s.children_up > 0) --s.children_up;
+      if (auto it = s.reqids.find(reqid); it != s.reqids.end() && --it->second <= 0) s.reqids.erase(it);
       break;
     default:
       s.problem = explain(kind, detail);

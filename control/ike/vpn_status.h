@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,7 +21,9 @@ class VpnStatus {
   // address ("@ADDRESS": a responder before it has chosen a connection) reaches the
   // connections that address could belong to.
   void set_connections(const config::Tables& t);
-  void on_event(const std::string& connection, int kind, const std::string& detail);
+  void on_event(const std::string& connection, int kind, const std::string& detail, uint32_t reqid = 0);
+  // The reqids of the connection's CHILD SAs that are up (to pick its SAs from the database).
+  std::set<uint32_t> reqids(const std::string& connection);
   // One paragraph per connection of `t` (all when `name` is empty); empty if `name` is unknown.
   std::string describe(const config::Tables& t, const std::string& name, const std::string& sas_text);
   std::string describe_json(const config::Tables& t, const std::string& name);
@@ -29,6 +32,7 @@ class VpnStatus {
   struct State {
     bool ike_up = false;
     int children_up = 0;
+    std::map<uint32_t, int> reqids;  // CHILD SAs up, by reqid
     std::time_t since = 0;
     std::string problem;  // plain words and what to check; cleared when a CHILD SA comes up
     std::time_t problem_at = 0;
@@ -36,7 +40,7 @@ class VpnStatus {
   std::mutex mutex_;
   std::map<std::string, State> states_;
   std::vector<std::pair<std::string, std::string>> gateways_;  // connection, remote gateway
-  void apply(State& s, int kind, const std::string& detail);
+  void apply(State& s, int kind, const std::string& detail, uint32_t reqid);
   std::string state_word(const config::VpnConnectionEntry& c, const State& s) const;
 };
 

@@ -110,6 +110,10 @@ check "the SAs carry the tunnel's selectors" \
   grep -q '"local_ts": "192.168.1.0/24", "remote_ts": "192.168.2.0/24"' "$TMP/sa1.json"
 check "policies in, out and forward are installed" \
   sh -c "grep -o '\"direction\": \"[a-z]*\"' '$TMP/sa1.json' | sort -u | tr '\n' ' ' | grep -q 'fwd.*in.*out'"
+check "bulwark vpn status shows the established tunnel with its SAs" \
+  sh -c "'$BULWARK' vpn status to-box2 --socket '$TMP/box1/iked.sock' >'$TMP/status.out' && grep -q '^to-box2: established$' '$TMP/status.out' && [ \$(grep -c '^SA ' '$TMP/status.out') -eq 2 ] && grep -q '^policy out 192.168.1.0/24 -> 192.168.2.0/24' '$TMP/status.out'"
+check "bulwark vpn list on the responder shows the connection established" \
+  sh -c "'$BULWARK' vpn list --socket '$TMP/box2/iked.sock' | grep -q '^to-box1: established$'"
 check "no key and no PSK in the logs or listings" \
   sh -c "! grep -q -F \"\$VPN_PSK\" '$TMP/box1.log' '$TMP/box2.log' '$TMP/sa1.json' '$TMP/sa2.json'"
 
