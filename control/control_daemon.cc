@@ -42,7 +42,10 @@ Message ControlDaemon::reload() {
   }
   adopt_runtime_state(*loaded.tables);
   Message result = push(*loaded.tables, report);
-  if (result.type == MessageType::kApplied) cifs_.apply(*loaded.tables);
+  if (result.type == MessageType::kApplied) {
+    cifs_.apply(*loaded.tables);
+    iked_.configure(!loaded.tables->ipsec.connections.empty());
+  }
   return result;
 }
 
@@ -243,6 +246,7 @@ int ControlDaemon::run() {
     forward_log();
     expire_records();
     cifs_.tick();
+    iked_.poll();
     if (reload_requested_.exchange(false)) {
       Message result = reload();
       fmt::print("{}", result.payload);
@@ -251,6 +255,7 @@ int ControlDaemon::run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   socket_thread.join();
+  iked_.stop();
   return 0;
 }
 

@@ -15,6 +15,7 @@
 #include "config/control_protocol.h"
 #include "config/tables.h"
 #include "control/cifs/monitor.h"
+#include "control/iked_supervisor.h"
 
 #include <chrono>
 #include <map>
@@ -29,12 +30,16 @@ struct ControlOptions {
   bool exception_path = true;
   int connect_timeout_seconds = 30;
   std::string state_dir = "/var/lib/bulwark";  // integrity databases and reports (cifs/)
+  std::string iked;                            // bulwark-iked to run for VPN connections; empty: none
+  std::string iked_run_dir = "/run/bulwark/iked";
 };
 
 class ControlDaemon {
  public:
   explicit ControlDaemon(ControlOptions options)
-      : options_(std::move(options)), cifs_(options_.state_dir) {}
+      : options_(std::move(options)),
+        cifs_(options_.state_dir),
+        iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.config_files}) {}
 
   int run();
   void stop() { running_ = false; }
@@ -63,6 +68,7 @@ class ControlDaemon {
   std::map<std::string, std::chrono::steady_clock::time_point> deactivate_at_;
 
   cifs::CifsMonitor cifs_;
+  IkedSupervisor iked_;
 
   // Applies the runtime record states to `t` and pushes it as the next generation.
   config::Message push(config::Tables t, std::string report);

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "control/control_daemon.h"
+#include "control/iked_supervisor.h"
 
 namespace {
 
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
        "this daemon's socket (bulwark reload)")
       ("no-exception-path", "do not configure the exception-path tap interfaces")
       ("wait", po::value<int>()->default_value(30), "seconds to wait for the dataplane")
+      ("iked", po::value<std::string>(), "bulwark-iked to run while VPN connections are configured "
+       "(default: the one installed next to bulwark-control)")
+      ("no-iked", "do not run bulwark-iked")
+      ("iked-run-dir", po::value<std::string>()->default_value("/run/bulwark/iked"), "bulwark-iked's run directory")
       ("state-dir", po::value<std::string>()->default_value("/var/lib/bulwark"),
        "where integrity databases and reports are kept (cifs/NAME/)")
       ("config", po::value<std::vector<std::string>>()->composing(), "configuration file");
@@ -62,6 +67,8 @@ int main(int argc, char** argv) {
   opts.exception_path = !vm.count("no-exception-path");
   opts.connect_timeout_seconds = vm["wait"].as<int>();
   opts.state_dir = vm["state-dir"].as<std::string>();
+  if (!vm.count("no-iked")) opts.iked = vm.count("iked") ? vm["iked"].as<std::string>() : bulwark::control::find_iked();
+  opts.iked_run_dir = vm["iked-run-dir"].as<std::string>();
   bulwark::control::ControlDaemon daemon(opts);
   g_daemon = &daemon;
   std::signal(SIGHUP, on_signal);

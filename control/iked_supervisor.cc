@@ -1,0 +1,97 @@
+#include "control/iked_supervisor.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace bulwark::control {
+
+std::string find_iked() {
+  std::error_code ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  for (auto candidate : {self.parent_path() / "bulwark-iked", self.parent_path() / "ike" / "bulwark-iked"}) {
+    if (std::filesystem::exists(candidate, ec)) return candidate.string();
+  }
+  return {};
+}
+
+void IkedSupervisor::configure(bool wanted) {
+  wanted_ = wanted && !options_.program.empty();
+  if (!wanted_) {
+    stop();
+    return;
+  }
+  if (pid_ > 0) {
+    kill(pid_, SIGHUP);
+    return;
+  }
+  backoff_ = std::chrono::seconds(1);
+  start();
+}
+
+void IkedSupervisor::start() {
+  std::vector<std::string> args{options_.program, "--run-dir", options_.run_dir};
+  if (!options_.dataplane_socket.empty()) {
+    args.push_back("--dataplane-socket");
+    args.push_back(options_.dataplane_socket);
+  }
+  args.insert(args.end(), options_.config_files.begin(), options_.config_files.end());
+  pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  if (pid < 0) {
+    fmt::print("bulwark-control: cannot start {}\n", options_.program);
+  } else {
+    fmt::print("bulwark-control: started bulwark-iked (pid {})\n", pid);
+    pid_ = pid;
+  }
+  std::fflush(stdout);
+  next_start_ = std::chrono::steady_clock::now() + backoff_;
+}
+
+void IkedSupervisor::poll() {
+  if (pid_ > 0) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return;
+    fmt::print("bulwark-control: bulwark-iked exited ({}); restarting it in {} s\n",
+               WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                   : fmt::format("status {}", WEXITSTATUS(status)),
+               backoff_.count());
+    std::fflush(stdout);
+    pid_ = -1;
+    next_start_ = std::chrono::steady_clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
+  }
+  if (wanted_ && pid_ < 0 && std::chrono::steady_clock::now() >= next_start_) start();
+}
+
+void IkedSupervisor::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  for (int i = 0; i < 50; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+}  // namespace bulwark::control

@@ -1,0 +1,48 @@
+// bulwark-control runs bulwark-iked (control/ike/) as a child process while the configuration
+// has VPN connections: starts it with the same configuration files and the dataplane's socket,
+// restarts it when it exits (1 s, doubling to 30 s between attempts), passes reloads on as
+// SIGHUP and stops it on shutdown. IKE lives in its own process so that a fault there cannot
+// take configuration handling and integrity monitoring down with it (docs/ike.md).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace bulwark::control {
+
+struct IkedOptions {
+  std::string program;  // bulwark-iked; empty: IKE is not run
+  std::string run_dir = "/run/bulwark/iked";
+  std::string dataplane_socket;
+  std::vector<std::string> config_files;
+};
+
+class IkedSupervisor {
+ public:
+  explicit IkedSupervisor(IkedOptions options) : options_(std::move(options)) {}
+  ~IkedSupervisor() { stop(); }
+
+  // After every applied configuration: runs bulwark-iked if `wanted`, else stops it; a running
+  // one re-reads the configuration.
+  void configure(bool wanted);
+  // Once per loop: restarts bulwark-iked when it has exited and is still wanted.
+  void poll();
+  void stop();
+
+ private:
+  IkedOptions options_;
+  pid_t pid_ = -1;
+  bool wanted_ = false;
+  std::chrono::seconds backoff_{1};
+  std::chrono::steady_clock::time_point next_start_{};
+  void start();
+};
+
+// bulwark-iked next to the running program (installed side by side, or in the build tree's
+// control/ike/), or empty.
+std::string find_iked();
+
+}  // namespace bulwark::control

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# A box as deployed: bulwark-dataplane and bulwark-control, which runs bulwark-iked for the VPN
+# connection of the configuration (box 1); a plain bulwark-iked answers on box 2. The tunnel
+# comes up, the dataplane holds its SAs, a killed bulwark-iked is restarted and the tunnel comes
+# back, and `bulwark reload` reaches the IKE daemon.
+# Usage: ike_supervised.sh BUILD_DIR
+BUILD=$(cd "$1" && pwd)
+source "$(dirname "$0")/lib.sh"
+BULWARK="$BUILD/tools/bulwark"
+
+B1=bwk1-$TAG B2=bwk2-$TAG
+new_ns $B1
+new_ns $B2
+link $B1 ext $B2 wan
+ip -n $B1 addr add 10.1.0.101/16 dev ext
+ip -n $B2 addr add 10.1.0.102/16 dev wan
+export VPN_PSK="supervised-$RANDOM-$RANDOM"
+
+tunnel_config() {  # N PEER GATEWAY STARTUP
+  cat <<YAML
+version: 1
+dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-iks-$TAG}
+interfaces:
+  - {name: internal, role: internal, port: net_null_iks${TAG}0, addresses: [192.168.$1.1/24]}
+  - {name: external, role: external, port: net_null_iks${TAG}1, addresses: [192.0.2.$1/24]}
+ipsec:
+  connections:
+    - name: to-box$2
+      remote_gateway: $3
+      startup: $4
+      authentication: {method: psk, psk: {env: VPN_PSK}, local_id: box$1.example.com, remote_id: box$2.example.com}
+      tunnels:
+        - {type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}
+YAML
+}
+tunnel_config 1 2 10.1.0.102 initiate >"$TMP/box1.yaml"
+tunnel_config 2 1 "'%any'" wait >"$TMP/box2.yaml"
+
+ip netns exec $B2 "$BUILD/control/ike/bulwark-iked" --run-dir "$TMP/box2" "$TMP/box2.yaml" >"$TMP/box2.log" 2>&1 &
+PIDS+=($!)
+ip netns exec $B1 "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp.sock" --no-exception-path \
+  >"$TMP/dataplane.log" 2>&1 &
+PIDS+=($!)
+wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
+ip netns exec $B1 "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" --socket "$TMP/ctl.sock" \
+  --no-exception-path --state-dir "$TMP/state" --iked-run-dir "$TMP/iked1" "$TMP/box1.yaml" \
+  >"$TMP/control.log" 2>&1 &
+PIDS+=($!)
+
+up() { "$BULWARK" vpn status to-box2 --socket "$TMP/iked1/iked.sock" 2>/dev/null | grep -q '^to-box2: established$'; }
+check "bulwark-control starts bulwark-iked and the tunnel comes up" wait_for "the tunnel" 30 up
+check "the dataplane holds the tunnel's two SAs" \
+  wait_for "the SAs in the dataplane" 10 sh -c "[ \$('$BULWARK' sa --socket '$TMP/dp.sock' | grep -c '^SA ') -eq 2 ]"
+
+IKED=$(sed -n 's/.*started bulwark-iked (pid \([0-9]*\)).*/\1/p' "$TMP/control.log" | tail -n1)
+kill -9 "$IKED"
+check "a killed bulwark-iked is restarted" \
+  wait_for "the restart" 20 sh -c "[ \$(grep -c 'started bulwark-iked' '$TMP/control.log') -ge 2 ]"
+check "... and the tunnel comes back" wait_for "the tunnel again" 30 up
+check "bulwark reload reaches the IKE daemon" \
+  sh -c "'$BULWARK' reload --socket '$TMP/ctl.sock' >/dev/null && for i in \$(seq 100); do [ \$(grep -c 'loaded 1 VPN connections' '$TMP/control.log') -ge 3 ] && exit 0; sleep 0.1; done; exit 1"
+finish
