@@ -49,6 +49,8 @@ enum class MessageType : uint16_t {
                        //   kApplied or kError with text or JSON
   kIpsec = 22,         // to the dataplane: IPsec SA and policy updates (config/ipsec_records.h);
                        //   reply kApplied or kError
+  kVpnState = 23,      // to bulwark-control from bulwark-iked: "NAME\tup" or "NAME\tdown" (a VPN
+                       //   connection's first CHILD SA came up, or its last went); reply kApplied
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };

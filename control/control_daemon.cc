@@ -65,7 +65,10 @@ void ControlDaemon::adopt_runtime_state(const config::Tables& t) {
 
 bool ControlDaemon::record_active(const config::RuleRecordEntry& r, const config::Tables& t) const {
   if (r.control == config::ControlKind::kSwitch) return switches_.at(t.switches.at(r.control_index).name);
-  // VPN-controlled records follow their connection once IKE runs; until then their own state.
+  if (r.control == config::ControlKind::kVpn && r.control_index < t.ipsec.connections.size()) {
+    auto it = vpn_up_.find(t.ipsec.connections[r.control_index].name);
+    return it != vpn_up_.end() && it->second;  // active while the connection is established
+  }
   return records_.at(r.name);
 }
 
@@ -106,9 +109,12 @@ Message ControlDaemon::record(const std::string& request_text) {
   const config::Tables& t = *applied_;
   auto describe = [&](const config::RuleRecordEntry& r) {
     std::string state = record_active(r, t) ? "active" : "inactive";
-    std::string control = r.control == config::ControlKind::kSwitch
-                              ? fmt::format(", controlled by switch {}", t.switches.at(r.control_index).name)
-                              : "";
+    std::string control;
+    if (r.control == config::ControlKind::kSwitch) {
+      control = fmt::format(", controlled by switch {}", t.switches.at(r.control_index).name);
+    } else if (r.control == config::ControlKind::kVpn && r.control_index < t.ipsec.connections.size()) {
+      control = fmt::format(", controlled by VPN connection {}", t.ipsec.connections[r.control_index].name);
+    }
     std::string timer;
     if (auto it = deactivate_at_.find(r.name); it != deactivate_at_.end()) {
       auto left = std::chrono::duration_cast<std::chrono::seconds>(it->second - std::chrono::steady_clock::now());
@@ -134,6 +140,9 @@ Message ControlDaemon::record(const std::string& request_text) {
     return {MessageType::kError, fmt::format("'{}' follows switch {}; use bulwark switch\n", name,
                                              t.switches.at(rec->control_index).name)};
   }
+  if (rec->control == config::ControlKind::kVpn) {
+    return {MessageType::kError, fmt::format("'{}' follows its VPN connection; use bulwark vpn up|down\n", name)};
+  }
   records_[name] = verb == "on";
   deactivate_at_.erase(name);
   if (verb == "on" && rec->deactivation_timeout > 0) {
@@ -156,6 +165,39 @@ Message ControlDaemon::switch_(const std::string& request_text) {
   it->second = verb == "on";
   Message result = push(*applied_, "");
   result.payload = fmt::format("{}: {}\n", name, verb) + result.payload;
+  return result;
+}
+
+void ControlDaemon::iked_exited() {
+  std::vector<std::string> up;
+  {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    for (const auto& [name, is_up] : vpn_up_) {
+      if (is_up) up.push_back(name);
+    }
+  }
+  for (const auto& name : up) vpn_state(name + "\tdown");  // its tunnels died with it
+}
+
+Message ControlDaemon::vpn_state(const std::string& request_text) {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  auto [name, state] = split_request(request_text);
+  if (state != "up" && state != "down") return {MessageType::kError, "expected NAME\tup or NAME\tdown\n"};
+  bool up = state == "up";
+  bool changed = vpn_up_[name] != up;
+  vpn_up_[name] = up;
+  fmt::print("VPN {} {}\n", name, up ? "up" : "down");
+  std::fflush(stdout);
+  if (!changed || !applied_) return {MessageType::kApplied, "noted\n"};
+  bool controls_records = false;
+  for (const auto& r : applied_->firewall.records) {
+    controls_records |= r.control == config::ControlKind::kVpn && r.control_index < applied_->ipsec.connections.size() &&
+                        applied_->ipsec.connections[r.control_index].name == name;
+  }
+  if (!controls_records) return {MessageType::kApplied, "noted\n"};
+  Message result = push(*applied_, fmt::format("VPN {} {}: rule records follow\n", name, up ? "up" : "down"));
+  fmt::print("{}", result.payload);
+  std::fflush(stdout);
   return result;
 }
 
@@ -237,6 +279,7 @@ int ControlDaemon::run() {
         case MessageType::kRecord: return record(m.payload);
         case MessageType::kSwitch: return switch_(m.payload);
         case MessageType::kCifs: return cifs_.request(m.payload);
+        case MessageType::kVpnState: return vpn_state(m.payload);
         default: return {MessageType::kError, "bulwark-control answers reload, record, switch and cifs requests"};
       }
     }, running_);
@@ -246,7 +289,7 @@ int ControlDaemon::run() {
     forward_log();
     expire_records();
     cifs_.tick();
-    iked_.poll();
+    if (iked_.poll()) iked_exited();
     if (reload_requested_.exchange(false)) {
       Message result = reload();
       fmt::print("{}", result.payload);

@@ -39,7 +39,8 @@ class ControlDaemon {
   explicit ControlDaemon(ControlOptions options)
       : options_(std::move(options)),
         cifs_(options_.state_dir),
-        iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.config_files}) {}
+        iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.control_socket,
+               options_.config_files}) {}
 
   int run();
   void stop() { running_ = false; }
@@ -50,6 +51,9 @@ class ControlDaemon {
   // `bulwark record NAME on|off|status` and `bulwark switch NAME on|off|status`.
   config::Message record(const std::string& request);
   config::Message switch_(const std::string& request);
+  // From bulwark-iked: "NAME\tup|down"; the rule records the connection controls follow it.
+  config::Message vpn_state(const std::string& request);
+  void iked_exited();
 
  private:
   ControlOptions options_;
@@ -65,6 +69,7 @@ class ControlDaemon {
   std::optional<config::Tables> applied_;
   std::map<std::string, bool> records_;
   std::map<std::string, bool> switches_;
+  std::map<std::string, bool> vpn_up_;  // VPN connections with a CHILD SA up, from bulwark-iked
   std::map<std::string, std::chrono::steady_clock::time_point> deactivate_at_;
 
   cifs::CifsMonitor cifs_;

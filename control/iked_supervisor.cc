@@ -41,6 +41,10 @@ void IkedSupervisor::start() {
     args.push_back("--dataplane-socket");
     args.push_back(options_.dataplane_socket);
   }
+  if (!options_.control_socket.empty()) {
+    args.push_back("--control-socket");
+    args.push_back(options_.control_socket);
+  }
   args.insert(args.end(), options_.config_files.begin(), options_.config_files.end());
   pid_t pid = fork();
   if (pid == 0) {
@@ -63,10 +67,12 @@ void IkedSupervisor::start() {
   next_start_ = std::chrono::steady_clock::now() + backoff_;
 }
 
-void IkedSupervisor::poll() {
+bool IkedSupervisor::poll() {
+  bool exited = false;
   if (pid_ > 0) {
     int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) != pid_) return;
+    if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+    exited = true;
     fmt::print("bulwark-control: bulwark-iked exited ({}); restarting it in {} s\n",
                WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
                                    : fmt::format("status {}", WEXITSTATUS(status)),
@@ -77,6 +83,7 @@ void IkedSupervisor::poll() {
     backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
   }
   if (wanted_ && pid_ < 0 && std::chrono::steady_clock::now() >= next_start_) start();
+  return exited;
 }
 
 void IkedSupervisor::stop() {

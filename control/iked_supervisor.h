@@ -1,7 +1,8 @@
 // bulwark-control runs bulwark-iked (control/ike/) as a child process while the configuration
 // has VPN connections: starts it with the same configuration files and the dataplane's socket,
 // restarts it when it exits (1 s, doubling to 30 s between attempts), passes reloads on as
-// SIGHUP and stops it on shutdown. IKE lives in its own process so that a fault there cannot
+// SIGHUP and stops it on shutdown. bulwark-iked reports VPN connections going up and down to
+// bulwark-control's socket, for the rule records they control. IKE lives in its own process so that a fault there cannot
 // take configuration handling and integrity monitoring down with it (docs/ike.md).
 #pragma once
 
@@ -17,6 +18,7 @@ struct IkedOptions {
   std::string program;  // bulwark-iked; empty: IKE is not run
   std::string run_dir = "/run/bulwark/iked";
   std::string dataplane_socket;
+  std::string control_socket;  // bulwark-control's, for VPN up/down
   std::vector<std::string> config_files;
 };
 
@@ -28,8 +30,9 @@ class IkedSupervisor {
   // After every applied configuration: runs bulwark-iked if `wanted`, else stops it; a running
   // one re-reads the configuration.
   void configure(bool wanted);
-  // Once per loop: restarts bulwark-iked when it has exited and is still wanted.
-  void poll();
+  // Once per loop: restarts bulwark-iked when it has exited and is still wanted. True when it
+  // has just exited: its tunnels are gone.
+  bool poll();
   void stop();
 
  private:

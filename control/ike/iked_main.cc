@@ -25,6 +25,7 @@
 #include "config/config.h"
 #include "config/control_server.h"
 #include "control/ike/charon_shim.h"
+#include "control/ike/notifier.h"
 #include "control/ike/publisher.h"
 #include "control/ike/sa_database.h"
 #include "control/ike/vici_client.h"
@@ -55,6 +56,7 @@ void publish_policy(const bw_policy_t& p, int references) {
   if (auto record = bulwark::control::ike::to_record(p, references)) publish(bulwark::config::encode_policy(*record));
 }
 bulwark::control::ike::VpnStatus g_status;
+std::unique_ptr<bulwark::control::ike::ControlNotifier> g_notifier;  // with --control-socket
 
 void event(const std::string& line) {
   fmt::print("{}\n", line);
@@ -125,7 +127,10 @@ extern "C" void on_flush(void*, int sas, int policies) {
 }
 
 extern "C" void on_event(void*, const char* connection, int kind, const char* detail, uint32_t reqid) {
+  bool was_up = !g_status.reqids(connection).empty();
   g_status.on_event(connection, kind, detail, reqid);
+  bool is_up = !g_status.reqids(connection).empty();
+  if (g_notifier && was_up != is_up) g_notifier->connection_state(connection, is_up);
   switch (kind) {
     case BW_IKE_UP: event(fmt::format("VPN {}: IKE SA up", connection)); break;
     case BW_IKE_DOWN: event(fmt::format("VPN {}: IKE SA down", connection)); break;
@@ -177,6 +182,7 @@ int main(int argc, char** argv) {
       "socket", po::value<std::string>(), "control socket (default RUN-DIR/iked.sock)")(
       "vici", po::value<std::string>(), "VICI socket path (default RUN-DIR/charon.vici)")(
       "dataplane-socket", po::value<std::string>(), "hand every SA and policy to bulwark-dataplane at this socket")(
+      "control-socket", po::value<std::string>(), "tell bulwark-control at this socket when VPN connections go up or down")(
       "port", po::value<uint16_t>()->default_value(500), "IKE port")(
       "nat-port", po::value<uint16_t>()->default_value(4500), "IKE NAT-T port")(
       "retransmit-timeout", po::value<double>()->default_value(4.0),
@@ -239,6 +245,9 @@ int main(int argc, char** argv) {
           }
           return fmt::format("{} SAs, {} policies", sas, policies);
         });
+  }
+  if (vm.count("control-socket")) {
+    g_notifier = std::make_unique<bulwark::control::ike::ControlNotifier>(vm["control-socket"].as<std::string>());
   }
   char error[512];
   if (bw_charon_start(conf.c_str(), kPlugins, &backend, error, sizeof error) != 0) {
@@ -366,5 +375,6 @@ int main(int argc, char** argv) {
   timers.join();
   bw_charon_stop();
   g_publisher.reset();
+  g_notifier.reset();
   return 0;
 }

@@ -23,6 +23,12 @@ dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1],
 interfaces:
   - {name: internal, role: internal, port: net_null_iks${TAG}0, addresses: [192.168.$1.1/24]}
   - {name: external, role: external, port: net_null_iks${TAG}1, addresses: [192.0.2.$1/24]}
+firewall:
+  rule_records:
+    - name: Maintenance
+      controlled_by: {vpn: to-box$2}
+      rules:
+        - {protocol: tcp, from: 192.168.$2.0/24, to: 192.168.$1.10/32, to_port: 22, action: accept}
 ipsec:
   connections:
     - name: to-box$2
@@ -52,11 +58,23 @@ check "bulwark-control starts bulwark-iked and the tunnel comes up" wait_for "th
 check "the dataplane holds the tunnel's two SAs" \
   wait_for "the SAs in the dataplane" 10 sh -c "[ \$('$BULWARK' sa --socket '$TMP/dp.sock' | grep -c '^SA ') -eq 2 ]"
 
+record() { "$BULWARK" record Maintenance --socket "$TMP/ctl.sock" 2>/dev/null | grep -q "^Maintenance: $1"; }
+check "the rule record controlled by the VPN connection is active while it is up" wait_for "the record" 10 record active
+check "bulwark vpn down switches the record off" \
+  sh -c "'$BULWARK' vpn down to-box2 --socket '$TMP/iked1/iked.sock' >/dev/null && for i in \$(seq 100); do '$BULWARK' record Maintenance --socket '$TMP/ctl.sock' | grep -q '^Maintenance: inactive' && exit 0; sleep 0.1; done; exit 1"
+check "the record cannot be switched by hand" \
+  sh -c "! '$BULWARK' record Maintenance on --socket '$TMP/ctl.sock' 2>&1 | grep -q active"
+check "bulwark vpn up brings tunnel and record back" \
+  sh -c "'$BULWARK' vpn up to-box2 --socket '$TMP/iked1/iked.sock' >/dev/null && for i in \$(seq 100); do '$BULWARK' record Maintenance --socket '$TMP/ctl.sock' | grep -q '^Maintenance: active' && exit 0; sleep 0.1; done; exit 1"
+
 IKED=$(sed -n 's/.*started bulwark-iked (pid \([0-9]*\)).*/\1/p' "$TMP/control.log" | tail -n1)
 kill -9 "$IKED"
+check "its exit takes the VPN connection down in bulwark-control" \
+  wait_for "the down" 10 sh -c "[ \$(grep -c '^VPN to-box2 down: rule records follow' '$TMP/control.log') -ge 2 ]"
 check "a killed bulwark-iked is restarted" \
   wait_for "the restart" 20 sh -c "[ \$(grep -c 'started bulwark-iked' '$TMP/control.log') -ge 2 ]"
 check "... and the tunnel comes back" wait_for "the tunnel again" 30 up
+check "... and with it the rule record" wait_for "the record again" 10 record active
 check "bulwark reload reaches the IKE daemon" \
   sh -c "'$BULWARK' reload --socket '$TMP/ctl.sock' >/dev/null && for i in \$(seq 100); do [ \$(grep -c 'loaded 1 VPN connections' '$TMP/control.log') -ge 3 ] && exit 0; sleep 0.1; done; exit 1"
 finish
