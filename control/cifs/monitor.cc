@@ -50,6 +50,55 @@ std::optional<ShareAccess> share_access(const config::CifsShareEntry& s, std::st
   return a;
 }
 
+// The last result of a check sequence survives restarts of bulwark-control in
+// STATE/cifs/NAME/last-result: one "key value" per line (the message last, it may hold spaces).
+const char* kLastResult = "last-result";
+
+void save_last(const std::string& dir, Operation op, const Outcome& o, std::time_t start, double seconds) {
+  std::string path = dir + "/" + kLastResult;
+  std::FILE* f = std::fopen((path + ".new").c_str(), "w");
+  if (!f) return;
+  fmt::print(f, "operation {}\nresult {}\nok {}\nalarm {}\nfiles {}\ndifferences {}\nerrors {}\nstart {}\nseconds {}\n"
+                "report {}\nmessage {}\n",
+             static_cast<int>(op), o.result, o.ok, o.alarm, o.files, o.differences, o.errors, start, seconds,
+             o.report_text, o.message);
+  bool ok = std::fclose(f) == 0;
+  if (ok) std::rename((path + ".new").c_str(), path.c_str());
+}
+
+// Fills `op`, `o`, `start` and `seconds` from the saved file; false when there is none.
+bool load_last(const std::string& dir, Operation& op, Outcome& o, std::time_t& start, double& seconds) {
+  std::FILE* f = std::fopen((dir + "/" + kLastResult).c_str(), "r");
+  if (!f) return false;
+  char line[4096];
+  int fields = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    std::string text(line);
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    size_t space = text.find(' ');
+    std::string key = text.substr(0, space), value = space == std::string::npos ? "" : text.substr(space + 1);
+    try {
+      if (key == "operation") op = static_cast<Operation>(std::stoi(value));
+      else if (key == "result") o.result = value;
+      else if (key == "ok") o.ok = value == "true";
+      else if (key == "alarm") o.alarm = value == "true";
+      else if (key == "files") o.files = std::stoull(value);
+      else if (key == "differences") o.differences = std::stoull(value);
+      else if (key == "errors") o.errors = std::stoull(value);
+      else if (key == "start") start = static_cast<std::time_t>(std::stoll(value));
+      else if (key == "seconds") seconds = std::stod(value);
+      else if (key == "report") o.report_text = value;
+      else if (key == "message") o.message = value;
+      else continue;
+      ++fields;
+    } catch (const std::exception&) {
+      break;  // a damaged file: what was read so far, or nothing
+    }
+  }
+  std::fclose(f);
+  return fields == 11 && static_cast<int>(op) >= 0 && op <= Operation::kErase;
+}
+
 }  // namespace
 
 CifsMonitor::~CifsMonitor() {
@@ -81,6 +130,10 @@ void CifsMonitor::apply(const config::Tables& tables) {
         jobs_.erase(it);
       } else {
         r = std::make_unique<Runtime>();
+        LastRun last;
+        if (load_last(state_dir_ + "/cifs/" + entry.name, last.operation, last.outcome, last.start, last.seconds)) {
+          r->last = last;
+        }
       }
       bool schedule_changed = !r->next_run || r->entry.schedule.kind != entry.schedule.kind ||
                               r->entry.schedule.hour != entry.schedule.hour ||
@@ -172,6 +225,7 @@ void CifsMonitor::finished(Runtime& r, Operation op, const Outcome& outcome, std
   {
     std::lock_guard<std::mutex> lock(mutex_);
     r.last = LastRun{op, outcome, start, seconds};
+    save_last(state_dir_ + "/cifs/" + r.entry.name, op, outcome, start, seconds);
     if (outcome.checked_share_error >= 0) {
       ++r.attempts;
       r.share_state = outcome.checked_share_error == 0

@@ -8,7 +8,8 @@
 // on copies (the job with its passwords, the integrity key) so that a reload never changes what
 // a running scan uses. A scheduled run checks; when no database exists anywhere yet it builds one
 // instead (manual table 16-1), but a database that exists and does not verify is never rebuilt
-// by a schedule — that is an alarm for a person.
+// by a schedule — that is an alarm for a person. The last result of each sequence is saved in
+// its state directory and shown again after a restart.
 #pragma once
 
 #include <atomic>

@@ -199,6 +199,17 @@ check "the scheduled check fires (every 1m) and builds the first database" \
 check "status shows the scheduled run" \
   wait_for "the status" 20 sh -c "'$BULWARK' cifs --socket $TMP/ctl.sock status nightly | grep -q 'last operation *init: DATABASE_BUILT'"
 
+# --- the last result survives a restart of bulwark-control ----------------------------------------
+CONTROL_PID=$(pgrep -f -- "--socket $TMP/ctl.sock" | head -n1)
+kill "$CONTROL_PID"
+for _ in $(seq 50); do kill -0 "$CONTROL_PID" 2>/dev/null || break; sleep 0.1; done
+CIFS_PASSWORD="$SMB_PASSWORD" "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
+  --socket "$TMP/ctl2.sock" --no-exception-path --state-dir "$TMP/state" "$TMP/box.yaml" >"$TMP/control2.log" 2>&1 &
+PIDS+=($!)
+wait_for "the restarted control plane" 30 test -S "$TMP/ctl2.sock"
+check "after a restart, status still shows the last result" \
+  sh -c "'$BULWARK' cifs --socket $TMP/ctl2.sock status nightly | grep -q 'last operation *init: DATABASE_BUILT'"
+
 # --- secrets ----------------------------------------------------------------------------------
 check "no password appears in any log, report, database or mail" \
   sh -c "! grep -r -l -a -F -e '$SMB_PASSWORD' -e '$P12_PASSWORD' $TMP/*.log $TMP/*.out $TMP/state $S/db $TMP/mail.txt"
