@@ -548,4 +548,17 @@ std::optional<Message> receive_message(int fd, std::string& error) {
   }
 }
 
+std::vector<std::string> split_fields(std::string_view payload, size_t count) {
+  std::vector<std::string> fields;
+  size_t start = 0;
+  while (true) {
+    size_t tab = payload.find('\t', start);
+    fields.emplace_back(payload.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
+    if (tab == std::string_view::npos) break;
+    start = tab + 1;
+  }
+  if (fields.size() < count) fields.resize(count);
+  return fields;
+}
+
 }  // namespace bulwark::config

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/tables.h"
 
@@ -84,6 +85,10 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
 // The exception-path tap interface of a configured interface: "bw-" + its name, at most 15
 // bytes (the kernel's limit). The dataplane creates it; the control plane configures it.
 std::string exception_tap_name(const std::string& interface);
+
+// The tab-separated fields of a request payload ("VERB\tNAME\tFORMAT"), padded with empty
+// fields to at least `count`.
+std::vector<std::string> split_fields(std::string_view payload, size_t count);
 
 // Blocking helpers over a connected socket; false on error or EOF. `receive_message` reads one
 // reply and is meant for the strict request/reply exchange of clients.

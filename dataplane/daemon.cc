@@ -154,15 +154,7 @@ Message Daemon::apply(const std::string& payload) {
 
 Message Daemon::connections(const Message& request) {
   if (!dataplane_) return {MessageType::kError, "no configuration yet"};
-  std::vector<std::string> fields;
-  size_t start = 0;
-  while (true) {
-    size_t tab = request.payload.find('\t', start);
-    fields.push_back(request.payload.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-    if (tab == std::string::npos) break;
-    start = tab + 1;
-  }
-  fields.resize(4);
+  std::vector<std::string> fields = config::split_fields(request.payload, 4);
   ConnectionFilter filter;
   try {
     if (!fields[1].empty()) filter.protocol = static_cast<uint8_t>(std::stoul(fields[1]));

@@ -335,15 +335,7 @@ std::string CifsMonitor::describe_json(const Runtime& r) const {
 }
 
 Message CifsMonitor::request(const std::string& payload) {
-  std::vector<std::string> fields;
-  size_t start_at = 0;
-  while (true) {
-    size_t tab = payload.find('\t', start_at);
-    fields.push_back(payload.substr(start_at, tab == std::string::npos ? std::string::npos : tab - start_at));
-    if (tab == std::string::npos) break;
-    start_at = tab + 1;
-  }
-  fields.resize(3);
+  std::vector<std::string> fields = config::split_fields(payload, 3);
   const std::string& verb = fields[0];
   const std::string& name = fields[1];
   bool json = fields[2] == "json";

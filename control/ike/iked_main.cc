@@ -294,15 +294,7 @@ int main(int argc, char** argv) {
   // `bulwark vpn up|down` go to charon over VICI, like swanctl --initiate/--terminate.
   auto vpn = [&](const std::string& payload) -> bulwark::config::Message {
     using bulwark::config::MessageType;
-    std::vector<std::string> f;
-    size_t start = 0;
-    while (true) {
-      size_t tab = payload.find('\t', start);
-      f.push_back(payload.substr(start, tab == std::string::npos ? std::string::npos : tab - start));
-      if (tab == std::string::npos) break;
-      start = tab + 1;
-    }
-    f.resize(3);
+    std::vector<std::string> f = bulwark::config::split_fields(payload, 3);
     const std::string &verb = f[0], &name = f[1];
     std::unique_lock<std::mutex> lock(tables_mutex);
     std::optional<bulwark::config::VpnConnectionEntry> conn;  // a copy: VICI calls run unlocked
