@@ -12,7 +12,7 @@ PACKAGES=(
   libdpdk-dev dpdk libssl-dev libyaml-cpp-dev libfmt-dev libboost-program-options-dev
   catch2 libpcap-dev
   # tests: JSON Schema check of the examples, golden captures (scapy), network namespaces
-  python3-yaml python3-jsonschema python3-scapy iproute2 ethtool iputils-ping
+  python3-yaml python3-jsonschema python3-scapy python3-cryptography iproute2 ethtool iputils-ping
   # CIFS integrity monitoring: libsmbclient, and a real smbd plus openssl for its tests
   libsmbclient-dev samba smbclient openssl
   # IKE: libcharon, its OpenSSL plugin, swanctl (VICI client) and the extra plugins; the headers

@@ -1,0 +1,124 @@
+// ESP (RFC 4303) for one security association: the cryptographic core, on plain byte buffers.
+//
+// Theory of operation. An outbound SA turns a payload (a whole inner IPv4 packet in tunnel mode,
+// the transport header and data in transport mode) into the ESP packet body in place:
+//
+//   | SPI | seq | IV | payload | padding | pad length | next header | ICV |
+//   ^ payload - header_length()                                          ^ + trailer
+//
+// An inbound SA checks the sequence number against its replay window, verifies the ICV, decrypts
+// in place, checks the padding and only then moves the window. Algorithms (IKEv2 transform IDs,
+// as charon negotiates them):
+//   * AES-GCM with a 16-byte ICV (RFC 4106): key = AES key || 4-byte salt; nonce = salt || IV;
+//     IV = the 64-bit sequence number (unique per key, as RFC 4106 section 3.1 requires);
+//     AAD = SPI || sequence (low 32 bits, or high || low with ESN).
+//   * AES-CBC (RFC 3602) with HMAC-SHA1-96 (RFC 2404) or HMAC-SHA-256-128 (RFC 4868);
+//     IV = AES under a random per-SA key of the sequence number (unpredictable, never reused);
+//     ICV over SPI || seq || IV || ciphertext, with the high sequence half appended under ESN.
+// Ciphers run through OpenSSL's EVP on the calling core (AES-NI/ARMv8 crypto extensions where the
+// CPU has them). Each worker has its own cipher contexts; the outbound sequence counter is one
+// atomic shared by all workers; the replay window has one writer, the worker that receives the
+// SA's traffic (receive-side scaling hashes an SA's outer addresses to one queue).
+#pragma once
+
+#include <openssl/evp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/hmac.h"
+#include "crypto/replay_window.h"
+
+namespace bulwark::crypto {
+
+// IANA IKEv2 transform identifiers.
+inline constexpr uint16_t kEncrAesCbc = 12;
+inline constexpr uint16_t kEncrAesGcm16 = 20;
+inline constexpr uint16_t kAuthHmacSha1_96 = 2;
+inline constexpr uint16_t kAuthHmacSha256_128 = 12;
+
+struct SaSettings {
+  uint32_t spi = 0;
+  bool inbound = false;
+  uint16_t enc_alg = 0, int_alg = 0;
+  std::string enc_key, int_key;  // raw bytes
+  uint32_t replay_window = 32;
+  bool esn = false;
+};
+
+enum class DecryptStatus : uint8_t { kOk, kTruncated, kInvalidSequence, kReplayed, kTooOld, kBadIcv, kBadLength, kBadPadding };
+
+// Per-worker figures of an SA; read from other threads with relaxed loads.
+struct alignas(64) SaStats {
+  std::atomic<uint64_t> packets{0}, bytes{0}, last_use{0};
+  std::atomic<uint64_t> replayed{0}, auth_failed{0}, malformed{0};
+  void add(std::atomic<uint64_t>& c, uint64_t n) { c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+};
+
+struct SaTotals {
+  uint64_t packets = 0, bytes = 0, last_use = 0, replayed = 0, auth_failed = 0, malformed = 0;
+};
+
+class EspSa {
+ public:
+  static std::unique_ptr<EspSa> create(const SaSettings& settings, unsigned workers, std::string& error);
+  ~EspSa();
+  EspSa(const EspSa&) = delete;
+  EspSa& operator=(const EspSa&) = delete;
+
+  uint32_t spi() const { return settings_.spi; }
+  bool esn() const { return settings_.esn; }
+  // Bytes before the payload: SPI, sequence number, IV.
+  uint16_t header_length() const { return static_cast<uint16_t>(8 + iv_length_); }
+  // The most bytes after the payload: padding, pad length, next header, ICV.
+  uint16_t trailer_max() const { return static_cast<uint16_t>(block_ + 1 + icv_length_); }
+  // The ESP length of a payload of `len` bytes.
+  uint32_t esp_length(uint32_t len) const;
+
+  // Outbound: reserves `count` sequence numbers; false when the SA is used up (2^32 - 1 without
+  // ESN; it must be rekeyed before).
+  bool reserve(uint32_t count, uint64_t& first);
+  // Encrypts `len` bytes at `payload` in place, with header_length() bytes of room before and
+  // trailer_max() after; returns the ESP length, which starts at payload - header_length().
+  uint32_t encrypt(unsigned worker, uint64_t seq, uint8_t next_header, uint8_t* payload, uint32_t len,
+                   uint64_t now);
+
+  // Inbound: the ESP packet of `len` bytes at `esp`, decrypted in place.
+  struct Decrypted {
+    DecryptStatus status = DecryptStatus::kOk;
+    uint32_t offset = 0;  // of the plaintext payload from `esp`
+    uint32_t length = 0;
+    uint8_t next_header = 0;
+  };
+  Decrypted decrypt(unsigned worker, uint8_t* esp, uint32_t len, uint64_t now);
+
+  SaTotals totals() const;
+  const ReplayWindow& replay_window() const { return window_; }
+
+ private:
+  explicit EspSa(const SaSettings& settings);
+  void count(unsigned worker, uint32_t bytes, uint64_t now);
+  void fail(unsigned worker, DecryptStatus status);
+  uint32_t encrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t padded);
+  uint32_t encrypt_cbc(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t padded);
+  bool decrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t ciphertext);
+  bool decrypt_cbc(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t ciphertext);
+  uint32_t aad(uint64_t seq, uint8_t* out) const;
+
+  SaSettings settings_;
+  bool gcm_ = false;
+  uint16_t iv_length_ = 0, icv_length_ = 0;
+  uint16_t block_ = 4;  // padding alignment
+  uint8_t salt_[4] = {};
+  Hmac hmac_;
+  std::vector<EVP_CIPHER_CTX*> cipher_;  // per worker
+  std::vector<EVP_CIPHER_CTX*> iv_cipher_;  // per worker, CBC outbound: IV generation
+  std::vector<SaStats> stats_;
+  alignas(64) std::atomic<uint64_t> next_sequence_{1};
+  alignas(64) ReplayWindow window_;
+};
+
+}  // namespace bulwark::crypto
