@@ -41,6 +41,20 @@ const char* direction_name(IpsecPolicy::Direction d) {
 }
 
 // The key=value tokens of one line after its verb.
+// The counters of one SA in a listing: JSON members (", …") or an indented text line.
+std::string usage_text(const IpsecUsageMap* usage, const std::tuple<uint32_t, uint32_t, uint8_t>& key, bool json) {
+  if (!usage) return "";
+  auto it = usage->find(key);
+  IpsecSaUsage u = it == usage->end() ? IpsecSaUsage{} : it->second;
+  if (json) {
+    return fmt::format(", \"bytes\": {}, \"packets\": {}, \"last_use\": {}, \"replayed\": {}, \"auth_failed\": {}, "
+                       "\"malformed\": {}",
+                       u.bytes, u.packets, u.last_use, u.replayed, u.auth_failed, u.malformed);
+  }
+  return fmt::format("    {} bytes, {} packets, replayed {}, authentication failed {}, malformed {}\n", u.bytes,
+                     u.packets, u.replayed, u.auth_failed, u.malformed);
+}
+
 class Fields {
  public:
   explicit Fields(const std::string& line) {
@@ -207,7 +221,37 @@ bool IpsecState::apply(const std::string& lines, std::string& error) {
   return true;
 }
 
-std::string IpsecState::list(bool json) const {
+std::string encode_usage(const IpsecUsageMap& usage) {
+  std::string out;
+  for (const auto& [key, u] : usage) {
+    out += fmt::format("usage spi={} dst={} proto={} bytes={} packets={} last_use={} replayed={} auth_failed={} malformed={}\n",
+                       std::get<0>(key), Ipv4Address{std::get<1>(key)}.str(), std::get<2>(key), u.bytes, u.packets,
+                       u.last_use, u.replayed, u.auth_failed, u.malformed);
+  }
+  return out;
+}
+
+bool decode_usage(const std::string& lines, IpsecUsageMap& usage) {
+  std::istringstream in(lines);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    Fields f(line);
+    IpsecSaUsage u;
+    auto key = std::tuple(f.number<uint32_t>("spi"), f.address("dst").value, f.number<uint8_t>("proto"));
+    u.bytes = f.number<uint64_t>("bytes");
+    u.packets = f.number<uint64_t>("packets");
+    u.last_use = f.number<uint64_t>("last_use");
+    u.replayed = f.number<uint64_t>("replayed");
+    u.auth_failed = f.number<uint64_t>("auth_failed");
+    u.malformed = f.number<uint64_t>("malformed");
+    if (!f.ok || f.verb != "usage") return false;
+    usage[key] = u;
+  }
+  return true;
+}
+
+std::string IpsecState::list(bool json, const IpsecUsageMap* usage) const {
   std::string out = json ? "{\"sas\": [" : "";
   bool first = true;
   for (const auto& [key, s] : sas_) {
@@ -216,17 +260,18 @@ std::string IpsecState::list(bool json) const {
           "{}{{\"spi\": {}, \"protocol\": {}, \"direction\": \"{}\", \"src\": \"{}\", \"dst\": \"{}\", \"encap\": {}, "
           "\"src_port\": {}, \"dst_port\": {}, \"reqid\": {}, \"mode\": \"{}\", \"encryption\": {}, \"integrity\": {}, "
           "\"enc_key_sha256\": \"{}\", \"int_key_sha256\": \"{}\", \"replay_window\": {}, \"esn\": {}, "
-          "\"local_ts\": \"{}\", \"remote_ts\": \"{}\"}}",
+          "\"local_ts\": \"{}\", \"remote_ts\": \"{}\"{}}}",
           first ? "" : ", ", s.spi, s.protocol, s.inbound ? "in" : "out", s.src.str(), s.dst.str(), s.encap,
           s.src_port, s.dst_port, s.reqid, s.tunnel ? "tunnel" : "transport", json_string(s.enc_name),
           json_string(s.int_name), key_fingerprint(s.enc_key), key_fingerprint(s.int_key), s.replay_window, s.esn,
-          prefixes(s.local_ts), prefixes(s.remote_ts));
+          prefixes(s.local_ts), prefixes(s.remote_ts), usage_text(usage, key, true));
     } else {
       out += fmt::format("SA {:08x} {} {} {} -> {}{} reqid {} {} {} keys {}/{} {} -> {}\n", s.spi,
                          s.protocol == 50 ? "esp" : "ah", s.inbound ? "in" : "out", s.src.str(), s.dst.str(),
                          s.encap ? fmt::format(" udp {}->{}", s.src_port, s.dst_port) : "", s.reqid,
                          s.tunnel ? "tunnel" : "transport", s.enc_name, key_fingerprint(s.enc_key),
                          key_fingerprint(s.int_key), prefixes(s.local_ts), prefixes(s.remote_ts));
+      out += usage_text(usage, key, false);
     }
     first = false;
   }

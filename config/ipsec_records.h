@@ -51,6 +51,19 @@ struct IpsecPolicy {
   auto key() const { return std::tuple(direction, src, dst, protocol); }
 };
 
+// What the dataplane counted for one SA: the traffic that `query_sa` reports to charon (byte
+// and packet lifetimes, last use for DPD and idle detection) and the packets it refused.
+struct IpsecSaUsage {
+  uint64_t bytes = 0, packets = 0;
+  uint64_t last_use = 0;  // Unix time, 0 = never
+  uint64_t replayed = 0, auth_failed = 0, malformed = 0;
+};
+using IpsecUsageMap = std::map<std::tuple<uint32_t, uint32_t, uint8_t>, IpsecSaUsage>;
+
+// Usage lines: "usage spi=… proto=50 dst=… bytes=… packets=… last_use=… replayed=… auth_failed=… malformed=…".
+std::string encode_usage(const IpsecUsageMap& usage);
+bool decode_usage(const std::string& lines, IpsecUsageMap& usage);
+
 std::string encode_sa(const IpsecSa& sa);
 std::string encode_sa_delete(uint32_t spi, uint8_t protocol, Ipv4Address dst);
 std::string encode_policy(const IpsecPolicy& p);
@@ -60,7 +73,10 @@ std::string encode_policy(const IpsecPolicy& p);
 class IpsecState {
  public:
   bool apply(const std::string& lines, std::string& error);
-  std::string list(bool json) const;
+  // With `usage` (keyed like the SAs) the listing shows each SA's traffic and failures.
+  std::string list(bool json, const IpsecUsageMap* usage = nullptr) const;
+  const auto& sas() const { return sas_; }
+  const auto& policies() const { return policies_; }
   size_t sa_count() const { return sas_.size(); }
   size_t policy_count() const { return policies_.size(); }
 

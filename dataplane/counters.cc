@@ -18,6 +18,8 @@ std::string_view event_name(Event e) {
     case Event::related_icmp: return "related_icmp";
     case Event::log_lines: return "log_lines";
     case Event::log_rate_limited: return "log_rate_limited";
+    case Event::esp_decrypted: return "esp_decrypted";
+    case Event::esp_encrypted: return "esp_encrypted";
     case Event::count: break;
   }
   return "?";

@@ -57,6 +57,20 @@ enum class DropReason : uint8_t {
   conntrack_aborted,
   nat_ports_exhausted,
   nat_fragment,
+  esp_unknown_spi,
+  esp_malformed,
+  esp_replayed,
+  esp_auth_failed,
+  esp_bad_padding,
+  esp_dummy,
+  esp_inner_not_ipv4,
+  esp_fragment,
+  esp_selector_mismatch,
+  esp_sequence_exhausted,
+  esp_no_room,
+  ipsec_no_sa,
+  ipsec_plaintext,
+  ipsec_vpn_to_vpn,
   count
 };
 
@@ -101,8 +115,23 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"conntrack_aborted", "connection no longer allowed after reconfiguration"},
     {"nat_ports_exhausted", "no free masquerading port"},
     {"nat_fragment", "fragment after the first of a translated connection (no reassembly)"},
+    {"esp_unknown_spi", "ESP for the box with an SPI of no inbound SA"},
+    {"esp_malformed", "ESP cut short, not whole cipher blocks, or sequence number 0"},
+    {"esp_replayed", "ESP replayed or older than the replay window"},
+    {"esp_auth_failed", "ESP integrity check (ICV) failed"},
+    {"esp_bad_padding", "ESP padding or pad length wrong after decryption"},
+    {"esp_dummy", "ESP dummy packet (next header 59), discarded by design"},
+    {"esp_inner_not_ipv4", "tunnel-mode ESP whose inner packet is not IPv4"},
+    {"esp_fragment", "fragment of an ESP packet (no reassembly)"},
+    {"esp_selector_mismatch", "decrypted packet outside its SA's traffic selectors"},
+    {"esp_sequence_exhausted", "outbound SA used up its sequence numbers (needs a rekey)"},
+    {"esp_no_room", "no head- or tailroom in the buffer for the ESP headers"},
+    {"ipsec_no_sa", "an outbound policy protects the packet but its SA is not installed"},
+    {"ipsec_plaintext", "plaintext that a VPN connection's policy requires protected"},
+    {"ipsec_vpn_to_vpn", "from one VPN connection into another (forwarding between VPNs is off)"},
 }};
 static_assert(kDropReasons[static_cast<size_t>(DropReason::nat_fragment)].name == "nat_fragment");
+static_assert(kDropReasons[static_cast<size_t>(DropReason::ipsec_vpn_to_vpn)].name == "ipsec_vpn_to_vpn");
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
 
 inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }
@@ -123,6 +152,8 @@ enum class Event : uint8_t {
   related_icmp,           // ICMP errors accepted as related to a tracked connection
   log_lines,
   log_rate_limited,       // log lines not written because of the rate limit or a full ring
+  esp_decrypted,          // ESP packets decrypted
+  esp_encrypted,          // packets sent into a tunnel
   count
 };
 inline constexpr size_t kEventCount = static_cast<size_t>(Event::count);

@@ -69,10 +69,19 @@ Message Daemon::handle(const Message& request) {
     }
     case MessageType::kIpsec: {
       std::string error;
-      if (!ipsec_.apply(request.payload, error)) return {MessageType::kError, error};
+      bool ok = ipsec_.apply(request.payload, error);
+      publish_ipsec();  // what applied before a malformed line takes effect too
+      if (!ok) return {MessageType::kError, error};
       return {MessageType::kApplied, fmt::format("{} SAs, {} policies", ipsec_.sa_count(), ipsec_.policy_count())};
     }
-    case MessageType::kSa: return {MessageType::kApplied, ipsec_.list(request.payload == "json")};
+    case MessageType::kSa: {
+      if (request.payload == "usage") {
+        return {MessageType::kApplied, dataplane_ ? config::encode_usage(dataplane_->ipsec_usage()) : ""};
+      }
+      config::IpsecUsageMap usage;
+      if (dataplane_) usage = dataplane_->ipsec_usage();
+      return {MessageType::kApplied, ipsec_.list(request.payload == "json", &usage)};
+    }
     case MessageType::kShutdown:
       running_ = false;
       return {MessageType::kApplied, "bye"};
@@ -125,8 +134,16 @@ bool Daemon::start(const config::Tables& tables, std::string& error) {
   dataplane_ = Dataplane::create(settings, error);
   if (!dataplane_) return false;
   if (!dataplane_->apply(tables, error)) return false;
+  publish_ipsec();
   std::vector<unsigned> lcore_ids(d.worker_lcores.begin(), d.worker_lcores.end());
   return dataplane_->launch(lcore_ids, error);
+}
+
+void Daemon::publish_ipsec() {
+  if (!dataplane_) return;
+  std::vector<std::string> errors;
+  dataplane_->apply_ipsec(ipsec_, errors);
+  for (const auto& e : errors) fmt::print(stderr, "bulwark-dataplane: IPsec: {}\n", e);
 }
 
 Message Daemon::apply(const std::string& payload) {

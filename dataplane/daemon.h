@@ -42,8 +42,10 @@ class Daemon {
   std::atomic<bool> running_{true};
   bool eal_ready_ = false;
   std::unique_ptr<Dataplane> dataplane_;
-  // The SAs and policies bulwark-iked negotiated, kept for the ESP stage (not used by the
-  // workers yet); listed by `bulwark sa`.
+  // Hands the SAs and policies to the workers (once the dataplane runs; again when it starts).
+  void publish_ipsec();
+
+  // The SAs and policies bulwark-iked negotiated; listed by `bulwark sa`.
   config::IpsecState ipsec_;
   std::vector<std::string> boot_ports_;
 };

@@ -132,6 +132,7 @@ Dataplane::~Dataplane() {
     if (b.punt_port != kNoPort) stop_port(b.punt_port);
   }
   delete current_.exchange(nullptr);
+  delete ipsec_.exchange(nullptr);
   for (auto& w : workers_) {
     w->pipeline.reset();
     w->tx.reset();
@@ -152,6 +153,20 @@ bool Dataplane::apply(const config::Tables& tables, std::string& error) {
     delete old;
   }
   return true;
+}
+
+void Dataplane::apply_ipsec(const config::IpsecState& state, std::vector<std::string>& errors) {
+  if (!sa_registry_) sa_registry_ = std::make_unique<SaRegistry>(static_cast<unsigned>(workers_.size()));
+  IpsecTables* old = ipsec_.exchange(sa_registry_->build(state, errors).release(), std::memory_order_acq_rel);
+  if (old) {
+    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    delete old;
+  }
+}
+
+config::IpsecUsageMap Dataplane::ipsec_usage() const {
+  const IpsecTables* t = ipsec();
+  return t && sa_registry_ ? sa_registry_->usage(*t, now(), settings_.hz) : config::IpsecUsageMap{};
 }
 
 uint64_t Dataplane::generation_number() const {
@@ -189,6 +204,7 @@ void Dataplane::learn_neighbour(uint32_t ip, const uint8_t mac[6]) {
 
 void Dataplane::poll(Worker& w, uint64_t now) {
   const Generation* g = current_.load(std::memory_order_acquire);
+  w.pipeline->set_ipsec(ipsec_.load(std::memory_order_acquire));
   rte_mbuf* pkts[kBurstSize];
   for (const auto& b : bindings_) {
     uint16_t n = rte_eth_rx_burst(b.port, w.index, pkts, kBurstSize);
@@ -202,10 +218,15 @@ void Dataplane::poll(Worker& w, uint64_t now) {
     w.pipeline->process(*g, pkts, n, b.port, now);
   }
   // What the kernel sends on the exception path leaves through the interface as it is.
-  for (const auto& b : bindings_) {
+  for (uint16_t interface = 0; interface < bindings_.size(); ++interface) {
+    const PortBinding& b = bindings_[interface];
     if (b.punt_port == kNoPort) continue;
     uint16_t n = rte_eth_rx_burst(b.punt_port, w.index, pkts, kBurstSize);
     for (uint16_t i = 0; i < n; ++i) {
+      if (g && w.pipeline->must_protect(pkts[i])) {
+        w.pipeline->protect_injected(*g, pkts[i], interface, now);
+        continue;
+      }
       if (g) w.pipeline->track_injected(*g, pkts[i], now);
       w.tx->send(b.port, pkts[i], TxKind::kInjected);
     }

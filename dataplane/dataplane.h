@@ -23,6 +23,7 @@
 #include "config/tables.h"
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
+#include "dataplane/ipsec_tables.h"
 #include "dataplane/log_ring.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/pipeline.h"
@@ -98,6 +99,12 @@ class Dataplane {
 
   // Builds a generation from `tables` and publishes it; keeps the old one on failure.
   bool apply(const config::Tables& tables, std::string& error);
+  // Publishes the SAs and policies of `state` to the workers (same grace period as
+  // generations). SAs that cannot be set up are left out and named in `errors`.
+  void apply_ipsec(const config::IpsecState& state, std::vector<std::string>& errors);
+  // What each SA has counted (keyed like the SA records).
+  config::IpsecUsageMap ipsec_usage() const;
+  const IpsecTables* ipsec() const { return ipsec_.load(std::memory_order_acquire); }
   uint64_t generation_number() const;
 
   // Live mode: one worker per lcore.
@@ -142,6 +149,8 @@ class Dataplane {
   std::vector<uint16_t> punt_ports_;
   std::unique_ptr<NeighbourTable> neighbours_;
   std::atomic<Generation*> current_{nullptr};
+  std::atomic<IpsecTables*> ipsec_{nullptr};
+  std::unique_ptr<SaRegistry> sa_registry_;
   rte_rcu_qsbr* qsbr_ = nullptr;
   std::atomic<bool> running_{false};
   std::vector<unsigned> lcores_;

@@ -91,6 +91,15 @@ static_assert(sizeof(Ipv4Header) == 20);
 inline constexpr uint16_t kIpv4DontFragment = 0x4000;
 inline constexpr uint16_t kIpv4MoreFragments = 0x2000;
 
+struct [[gnu::packed]] UdpHeader {
+  Be16 src_port;
+  Be16 dst_port;
+  Be16 length;
+  Be16 checksum;
+};
+static_assert(sizeof(UdpHeader) == 8);
+inline constexpr uint16_t kIkeNattPort = 4500;  // IKE and ESP in UDP (RFC 3948)
+
 struct [[gnu::packed]] IcmpHeader {
   uint8_t type;
   uint8_t code;

@@ -53,6 +53,43 @@ void Pipeline::punt(const Generation& g, rte_mbuf* m, uint16_t interface) {
   tx_.send(port, m, TxKind::kPunted);
 }
 
+bool Pipeline::check_ipv4(rte_mbuf* m, uint16_t offset) {
+  uint32_t l3_len = rte_pktmbuf_pkt_len(m) - offset;
+  if (rte_pktmbuf_data_len(m) < offset + sizeof(Ipv4Header)) {
+    drop(m, DropReason::ipv4_truncated);
+    return false;
+  }
+  const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+  if (h->version() != 4) {
+    drop(m, DropReason::ipv4_bad_version);
+    return false;
+  }
+  unsigned ihl = h->header_length();
+  if (ihl < sizeof(Ipv4Header)) {
+    drop(m, DropReason::ipv4_bad_ihl);
+    return false;
+  }
+  if (rte_pktmbuf_data_len(m) < offset + ihl) {
+    drop(m, DropReason::ipv4_truncated);
+    return false;
+  }
+  unsigned total = h->total_length.to_host();
+  if (total < ihl || total > l3_len) {
+    drop(m, DropReason::ipv4_bad_length);
+    return false;
+  }
+  if (!ipv4_header_valid(*h)) {
+    drop(m, DropReason::ipv4_bad_checksum);
+    return false;
+  }
+  if (is_martian_source(h->src.to_host())) {
+    drop(m, DropReason::ipv4_martian_source);
+    return false;
+  }
+  if (total < l3_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(l3_len - total));
+  return true;
+}
+
 void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port,
                        uint64_t now) {
   counters_.received.add(n);
@@ -149,44 +186,37 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   uint16_t checked = 0;
   for (uint16_t i = 0; i < ip_count; ++i) {
     rte_mbuf* m = ip[i];
-    uint16_t offset = ip_offset[i];
-    uint32_t l3_len = rte_pktmbuf_pkt_len(m) - offset;
-    if (rte_pktmbuf_data_len(m) < offset + sizeof(Ipv4Header)) {
-      drop(m, DropReason::ipv4_truncated);
-      continue;
+    const uint16_t offset = ip_offset[i];
+    // ESP for the box is decrypted here; its inner packet is then checked like any received one.
+    const SaRuntime* via = nullptr;
+    bool valid = false;
+    while (check_ipv4(m, offset)) {
+      const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+      if (ipsec_ && !via && (h->protocol == 50 || h->protocol == 17) && g.is_local(h->dst.to_host())) {
+        EspInbound r = decapsulate(m, offset, via, now);
+        if (r == EspInbound::kDropped) break;
+        if (r == EspInbound::kDecrypted) continue;
+      }
+      valid = true;
+      break;
     }
-    const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
-    if (h->version() != 4) {
-      drop(m, DropReason::ipv4_bad_version);
-      continue;
-    }
-    unsigned ihl = h->header_length();
-    if (ihl < sizeof(Ipv4Header)) {
-      drop(m, DropReason::ipv4_bad_ihl);
-      continue;
-    }
-    if (rte_pktmbuf_data_len(m) < offset + ihl) {
-      drop(m, DropReason::ipv4_truncated);
-      continue;
-    }
-    unsigned total = h->total_length.to_host();
-    if (total < ihl || total > l3_len) {
-      drop(m, DropReason::ipv4_bad_length);
-      continue;
-    }
-    if (!ipv4_header_valid(*h)) {
-      drop(m, DropReason::ipv4_bad_checksum);
-      continue;
-    }
-    if (is_martian_source(h->src.to_host())) {
-      drop(m, DropReason::ipv4_martian_source);
-      continue;
-    }
-    if (total < l3_len) rte_pktmbuf_trim(m, static_cast<uint16_t>(l3_len - total));
+    if (!valid) continue;
     flows[checked] = Flow{};
     if (!prepare_flow(m, offset, flows[checked])) {
       drop(m, DropReason::ipv4_truncated);
       continue;
+    }
+    flows[checked].via = via;
+    if (ipsec_) {
+      const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+      if (via && !via->admits(h->src.to_host(), h->dst.to_host())) {
+        drop(m, DropReason::esp_selector_mismatch);
+        continue;
+      }
+      if (!via && !plaintext_allowed(g, m, offset)) {
+        drop(m, DropReason::ipsec_plaintext);
+        continue;
+      }
     }
     ip[checked] = m;
     ip_vlan[checked] = ip_vlan[i];
@@ -211,11 +241,11 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     uint16_t offset = ip_offset[i];
     Flow& flow = flows[i];
     if (!track(g, m, offset, now, flow)) continue;
-    const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+    auto* h = rte_pktmbuf_mtod_offset(m, Ipv4Header*, offset);
     uint32_t d = h->dst.to_host();
     ++local_count;
     if (g.is_local(d)) {
-      if (!flow.is_new || admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
+      if (flow.via || !flow.is_new || admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
       continue;
     }
     if (is_not_routable_destination(d) || ip_broadcast[i]) {
@@ -228,9 +258,30 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       drop(m, DropReason::ttl_exceeded);
       continue;
     }
+    // Into a tunnel: an outbound policy covers the packet. From here on it is the outer packet.
+    uint16_t fwd_offset = offset;
+    if (ipsec_) {
+      if (const OutboundPolicy* p = ipsec_->outbound(h->src.to_host(), d, h->protocol)) {
+        if (flow.via) {
+          drop(m, DropReason::ipsec_vpn_to_vpn);
+          continue;
+        }
+        if (!p->sa) {
+          drop(m, DropReason::ipsec_no_sa);
+          continue;
+        }
+        ipv4_decrement_ttl(*h);
+        rte_pktmbuf_adj(m, offset);
+        if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], now)) continue;
+        fwd_offset = 0;
+        d = p->sa->outer_dst;
+        flow.is_new = false;
+        flow.encapsulated = true;
+      }
+    }
     ip[fwd_count] = m;
     ip_vlan[fwd_count] = ip_vlan[i];
-    ip_offset[fwd_count] = offset;
+    ip_offset[fwd_count] = fwd_offset;
     dst[fwd_count] = d;
     if (fwd_count != i) flows[fwd_count] = flow;
     ++fwd_count;
@@ -253,7 +304,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     }
     const NextHop& nh = g.next_hop(hop[i]);
     rte_pktmbuf_adj(m, ip_offset[i]);
-    if (flows[i].is_new && !admit_new(g, m, 0, flows[i], iface, ip_vlan[i], nh.interface, now)) continue;
+    if (flows[i].is_new && !flows[i].via && !admit_new(g, m, 0, flows[i], iface, ip_vlan[i], nh.interface, now)) continue;
     auto* h = rte_pktmbuf_mtod(m, Ipv4Header*);
     Egress out{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst[i]};
     uint16_t mtu = g.interfaces()[nh.interface].mtu;
@@ -264,11 +315,11 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
         drop(m, DropReason::mtu_exceeded);
         continue;
       }
-      ipv4_decrement_ttl(*h);
+      if (!flows[i].encapsulated) ipv4_decrement_ttl(*h);
       fragment_and_send(g, m, out, now);
       continue;
     }
-    ipv4_decrement_ttl(*h);
+    if (!flows[i].encapsulated) ipv4_decrement_ttl(*h);
     emit(g, m, out, TxKind::kForwarded, now);
   }
   lap(Stage::transmit);

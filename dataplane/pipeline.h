@@ -18,6 +18,7 @@
 #include "conntrack/conntrack.h"
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
+#include "dataplane/ipsec_tables.h"
 #include "dataplane/log_ring.h"
 #include "nat/endpoint_mappings.h"
 #include "dataplane/neighbour_table.h"
@@ -50,6 +51,8 @@ class Pipeline {
     bool trailing_fragment = false;  // a fragment after the first: no transport header
     bool forwarded = false;  // port forwarding: not subject to the filter
     uint64_t hash = 0;       // of `key` in the connection table (prepare_flow)
+    const SaRuntime* via = nullptr;  // decrypted by this inbound SA
+    bool encapsulated = false;       // now the outer packet of an outbound SA
   };
 
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
@@ -61,6 +64,13 @@ class Pipeline {
   void service(const Generation& g, uint64_t now);
   // Drops every held packet as unresolved (end of a replay, shutdown).
   void drop_held();
+
+  // The IPsec tables of this loop (published like generations), or nullptr.
+  void set_ipsec(const IpsecTables* tables) { ipsec_ = tables && !tables->empty() ? tables : nullptr; }
+  // True when a frame the box itself sends must leave through a tunnel.
+  bool must_protect(const rte_mbuf* frame) const;
+  // Encrypts such a frame for its tunnel and routes the outer packet.
+  void protect_injected(const Generation& g, rte_mbuf* frame, uint16_t interface, uint64_t now);
 
   // Frames the box itself sends (from the exception path): tracked, so that the answers to
   // its own connections are let in.
@@ -92,6 +102,9 @@ class Pipeline {
 
   void drop(rte_mbuf* m, DropReason reason);
   void flush_drops();
+  // The IPv4 header at `offset`: version, length, checksum, source; trims Ethernet padding.
+  // False when the packet has been dropped.
+  bool check_ipv4(rte_mbuf* m, uint16_t offset);
 
   [[gnu::noinline]] void handle_arp(const Generation& g, rte_mbuf* m, uint16_t interface,
                                     uint16_t vlan, uint16_t l3_offset, uint64_t now);
@@ -145,6 +158,19 @@ class Pipeline {
   // generated one as a lost generated frame.
   void discard(rte_mbuf* m, DropReason reason);
 
+  // ESP (esp_stage.cc). Decapsulation: ESP or ESP in UDP for the box, decrypted in place; the
+  // frame then starts with its Ethernet header followed by the inner packet.
+  enum class EspInbound : uint8_t { kNotEsp, kDecrypted, kDropped };
+  EspInbound decapsulate(rte_mbuf* m, uint16_t ip_offset, const SaRuntime*& via, uint64_t now);
+  // Encapsulation of a packet that starts at its IPv4 header: false when it was dropped or, too
+  // big for the tunnel with DF clear, fragmented and sent in pieces.
+  bool encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
+                   uint64_t now);
+  [[gnu::noinline]] void fragment_and_protect(const Generation& g, const SaRuntime& sa, rte_mbuf* m,
+                                              uint16_t inner_mtu, uint16_t in, uint16_t in_vlan, uint64_t now);
+  // Inbound policy: may this packet (not decrypted) arrive in plaintext?
+  bool plaintext_allowed(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;
+
   PipelineResources res_;
   WorkerCounters& counters_;
   Transmitter& tx_;
@@ -159,6 +185,9 @@ class Pipeline {
   uint64_t icmp_refill_ = 0;
   double log_tokens_ = 200;
   uint64_t log_refill_ = 0;
+
+  const IpsecTables* ipsec_ = nullptr;
+  uint16_t outer_id_ = 0;
 
   conntrack::Table conntrack_;
   nat::EndpointMappings endpoint_mappings_;

@@ -80,7 +80,8 @@ std::array<uint8_t, 6> default_capture_mac(size_t index) {
 
 std::optional<ReplayResult> replay(const config::Tables& tables,
                                    const std::vector<ReplayInput>& inputs,
-                                   const std::string& out_dir, std::string& error) {
+                                   const std::string& out_dir, const config::IpsecState& ipsec,
+                                   std::string& error) {
   static std::atomic<unsigned> serial{0};
   unsigned id = serial.fetch_add(1);
 
@@ -131,6 +132,12 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
   auto dp = Dataplane::create(settings, error);
   if (!dp) return std::nullopt;
   if (!dp->apply(tables, error)) return std::nullopt;
+  std::vector<std::string> ipsec_errors;
+  dp->apply_ipsec(ipsec, ipsec_errors);
+  if (!ipsec_errors.empty()) {
+    error = "IPsec: " + ipsec_errors.front();
+    return std::nullopt;
+  }
 
   int ts_offset = -1;
   uint64_t ts_flag = 0;
@@ -161,6 +168,7 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
 
   Worker& w = dp->worker(0);
   const Generation* g = dp->current();
+  w.pipeline->set_ipsec(dp->ipsec());
   ReplayResult result;
   std::string log_path = fmt::format("{}/firewall.log", out_dir);
   std::ofstream log(log_path, std::ios::trunc);

@@ -8,7 +8,8 @@
 // inputs give byte-identical outputs. Output frames are stamped with the clock at which they
 // were sent. When the inputs end, packets still waiting for ARP are dropped as unresolved.
 // Interfaces without a configured `mac` use 02:62:77:00:00:<n>, n counting from 1. Firewall log
-// lines go to OUT_DIR/firewall.log, each prefixed with the replay clock (seconds).
+// lines go to OUT_DIR/firewall.log, each prefixed with the replay clock (seconds). `ipsec`
+// installs SAs and policies before the first frame (an SA that cannot be set up is an error).
 #pragma once
 
 #include <array>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "config/ipsec_records.h"
 #include "config/tables.h"
 #include "dataplane/counters.h"
 
@@ -43,6 +45,7 @@ std::array<uint8_t, 6> default_capture_mac(size_t index);
 // EAL must be initialised (see eal.h).
 std::optional<ReplayResult> replay(const config::Tables& tables,
                                    const std::vector<ReplayInput>& inputs,
-                                   const std::string& out_dir, std::string& error);
+                                   const std::string& out_dir, const config::IpsecState& ipsec,
+                                   std::string& error);
 
 }  // namespace bulwark::dataplane

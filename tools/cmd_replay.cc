@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -23,18 +25,21 @@ namespace po = boost::program_options;
 
 int run_replay(const std::vector<std::string>& args) {
   po::options_description options(
-      "usage: bulwark replay [--config CFG…] --in IFNAME=FILE.pcap… --out-dir DIR [--json]\n\n"
+      "usage: bulwark replay [--config CFG…] --in IFNAME=FILE.pcap… --out-dir DIR [--ipsec FILE] [--json]\n\n"
       "Runs the dataplane pipeline over captures: one input capture per interface, one output\n"
       "capture per interface (DIR/IFNAME.pcap: every frame the box sends there) and one for its\n"
       "exception path (DIR/IFNAME.punt.pcap: traffic to the box itself). The frames' own\n"
       "timestamps are the clock, so the same inputs always give the same outputs. Without\n"
-      "--config the built-in default configuration (interfaces internal and external) is used.\n\n"
+      "--config the built-in default configuration (interfaces internal and external) is used.\n"
+      "--ipsec installs SAs and policies with known keys, in the records bulwark-iked sends\n"
+      "the dataplane (docs/esp.md), to replay captures of VPN traffic.\n\n"
       "options");
   options.add_options()
       ("help,h", "show this help")
       ("config,c", po::value<std::vector<std::string>>()->composing(), "configuration file (repeatable)")
       ("in,i", po::value<std::vector<std::string>>()->composing(), "IFNAME=FILE.pcap (repeatable)")
       ("out-dir,o", po::value<std::string>(), "directory for the output captures (created)")
+      ("ipsec", po::value<std::string>(), "file of IPsec SA and policy records")
       ("json", "print the counters as one JSON object");
   po::variables_map vm;
   if (int rc = parse_command_line(args, options, {}, vm, "replay"); rc >= 0) return rc;
@@ -67,6 +72,17 @@ int run_replay(const std::vector<std::string>& args) {
   if (!loaded.tables) return 1;
 
   std::string error;
+  config::IpsecState ipsec;
+  if (vm.count("ipsec")) {
+    std::ifstream in(vm["ipsec"].as<std::string>());
+    std::stringstream records;
+    records << in.rdbuf();
+    if (!in || !ipsec.apply(records.str(), error)) {
+      fmt::print(stderr, "bulwark replay: --ipsec {}: {}\n", vm["ipsec"].as<std::string>(),
+                 in ? error : std::string("cannot read it"));
+      return 1;
+    }
+  }
   if (!dataplane::init_eal({"--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry",
                             "-l", "0", "--log-level=error",
                             fmt::format("--file-prefix=bw-replay-{}", getpid())},
@@ -74,7 +90,7 @@ int run_replay(const std::vector<std::string>& args) {
     fmt::print(stderr, "bulwark replay: {}\n", error);
     return 1;
   }
-  auto result = dataplane::replay(*loaded.tables, inputs, out_dir, error);
+  auto result = dataplane::replay(*loaded.tables, inputs, out_dir, ipsec, error);
   dataplane::cleanup_eal();
   if (!result) {
     fmt::print(stderr, "bulwark replay: {}\n", error);

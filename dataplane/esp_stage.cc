@@ -1,0 +1,266 @@
+// The ESP stage: decapsulation of ESP addressed to the box (before the IPv4 checks see the inner
+// packet) and encapsulation of packets an outbound policy protects (before routing, which then
+// routes the outer packet). The cryptography is crypto::EspSa's; this file adapts mbufs: it
+// moves headers so that the mbuf always starts with the Ethernet header (inbound) or the IPv4
+// header (outbound), and writes the outer headers precomputed from the SA.
+#include <rte_ip_frag.h>
+#include <rte_mbuf.h>
+
+#include <cstring>
+
+#include "dataplane/checksum.h"
+#include "dataplane/headers.h"
+#include "dataplane/ipsec_tables.h"
+#include "dataplane/pipeline.h"
+
+namespace bulwark::dataplane {
+namespace {
+
+constexpr uint8_t kProtoEsp = 50;
+constexpr uint8_t kProtoUdp = 17;
+constexpr uint8_t kProtoIpip = 4;
+constexpr uint8_t kNoNextHeader = 59;  // a dummy packet (traffic flow confidentiality)
+constexpr uint8_t kOuterTtl = 64;
+
+DropReason reason_of(crypto::DecryptStatus s) {
+  switch (s) {
+    case crypto::DecryptStatus::kReplayed:
+    case crypto::DecryptStatus::kTooOld: return DropReason::esp_replayed;
+    case crypto::DecryptStatus::kBadIcv: return DropReason::esp_auth_failed;
+    case crypto::DecryptStatus::kBadPadding: return DropReason::esp_bad_padding;
+    default: return DropReason::esp_malformed;
+  }
+}
+
+}  // namespace
+
+Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, const SaRuntime*& via,
+                                           uint64_t now) {
+  auto* data = rte_pktmbuf_mtod(m, uint8_t*);
+  auto* ip = reinterpret_cast<Ipv4Header*>(data + ip_offset);
+  const unsigned ihl = ip->header_length();
+  const unsigned total = ip->total_length.to_host();
+  unsigned esp_at = ip_offset + ihl;
+  if (ip->protocol == kProtoUdp) {
+    // RFC 3948: a NAT keepalive (one byte 0xff) or IKE (non-ESP marker: four zero bytes) goes to
+    // the IKE daemon on the exception path; anything else on port 4500 is ESP.
+    if (total < ihl + sizeof(UdpHeader) || ip->is_fragment()) return EspInbound::kNotEsp;
+    const auto* udp = reinterpret_cast<const UdpHeader*>(data + esp_at);
+    if (udp->dst_port.to_host() != kIkeNattPort) return EspInbound::kNotEsp;
+    const unsigned payload = total - ihl - sizeof(UdpHeader);
+    const uint8_t* p = data + esp_at + sizeof(UdpHeader);
+    if (payload < 4 || (p[0] | p[1] | p[2] | p[3]) == 0) return EspInbound::kNotEsp;
+    esp_at += sizeof(UdpHeader);
+  } else if (ip->is_fragment()) {
+    drop(m, DropReason::esp_fragment);  // no reassembly: see docs/esp.md
+    return EspInbound::kDropped;
+  }
+  if (m->nb_segs != 1) {
+    drop(m, DropReason::esp_malformed);
+    return EspInbound::kDropped;
+  }
+  const unsigned esp_len = ip_offset + total - esp_at;
+  if (esp_len < 8) {
+    drop(m, DropReason::esp_malformed);
+    return EspInbound::kDropped;
+  }
+  uint32_t spi;
+  std::memcpy(&spi, data + esp_at, 4);
+  const SaRuntime* sa = ipsec_->inbound_sa(rte_be_to_cpu_32(spi));
+  if (!sa || sa->outer_dst != ip->dst.to_host()) {
+    drop(m, DropReason::esp_unknown_spi);
+    return EspInbound::kDropped;
+  }
+  crypto::EspSa::Decrypted d = sa->esp->decrypt(res_.worker, data + esp_at, esp_len, now);
+  if (d.status != crypto::DecryptStatus::kOk) {
+    drop(m, reason_of(d.status));
+    return EspInbound::kDropped;
+  }
+  if (d.next_header == kNoNextHeader) {
+    drop(m, DropReason::esp_dummy);
+    return EspInbound::kDropped;
+  }
+  const unsigned plain_at = esp_at + d.offset;
+  unsigned new_start;  // where the frame starts after decapsulation
+  if (sa->tunnel) {
+    if (d.next_header != kProtoIpip) {
+      drop(m, DropReason::esp_inner_not_ipv4);
+      return EspInbound::kDropped;
+    }
+    new_start = plain_at - ip_offset;
+  } else {
+    // Transport mode: the outer header, now with the payload's protocol, moves up to the payload.
+    auto* moved = reinterpret_cast<Ipv4Header*>(data + plain_at - ihl);
+    std::memmove(moved, ip, ihl);
+    moved->protocol = d.next_header;
+    moved->total_length = Be16::from_host(static_cast<uint16_t>(ihl + d.length));
+    ipv4_set_checksum(*moved);
+    new_start = plain_at - ihl - ip_offset;
+  }
+  std::memmove(data + new_start, data, ip_offset);  // the Ethernet header (and tag)
+  rte_pktmbuf_adj(m, static_cast<uint16_t>(new_start));
+  const unsigned keep = (sa->tunnel ? 0 : ihl) + ip_offset + d.length;
+  rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_data_len(m) - keep));
+  counters_.event(Event::esp_decrypted);
+  via = sa;
+  return EspInbound::kDecrypted;
+}
+
+bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in,
+                           uint16_t in_vlan, uint64_t now) {
+  auto* inner = rte_pktmbuf_mtod(m, Ipv4Header*);
+  if (m->nb_segs != 1) {
+    drop(m, DropReason::esp_malformed);
+    return false;
+  }
+  const unsigned udp = sa.encap ? sizeof(UdpHeader) : 0;
+  const unsigned header = sa.esp->header_length();
+  const unsigned inner_total = inner->total_length.to_host();
+  const unsigned ihl = inner->header_length();
+  const unsigned payload_len = sa.tunnel ? inner_total : inner_total - ihl;
+  const unsigned esp_len = sa.esp->esp_length(payload_len);
+  const unsigned outer_total = (sa.tunnel ? sizeof(Ipv4Header) : ihl) + udp + esp_len;
+
+  // DF set and too big for the path to the peer: the sender learns the MTU left for its packets.
+  int32_t hop = g.route(sa.outer_dst);
+  if (hop < 0) {
+    drop(m, DropReason::no_route);
+    return false;
+  }
+  {
+    const uint16_t mtu = g.interfaces()[g.next_hop(hop).interface].mtu;
+    if (outer_total > mtu) {
+      // The room left for an inner packet: the MTU less the outer headers and ESP's overhead,
+      // with a cipher block of slack for the padding.
+      const unsigned overhead = (sa.tunnel ? sizeof(Ipv4Header) : ihl) + udp + sa.esp->esp_length(0) + 16;
+      const auto inner_mtu = static_cast<uint16_t>(mtu > overhead + 68 ? mtu - overhead : 68);
+      if (inner->dont_fragment() || !sa.tunnel) {
+        send_icmp_error(g, m, 0, in, in_vlan, kIcmpUnreachable, 4, inner_mtu, now);
+        drop(m, DropReason::mtu_exceeded);
+      } else {
+        fragment_and_protect(g, sa, m, inner_mtu, in, in_vlan, now);
+      }
+      return false;
+    }
+  }
+  uint64_t seq = 0;
+  if (!sa.esp->reserve(1, seq)) {
+    drop(m, DropReason::esp_sequence_exhausted);
+    return false;
+  }
+  const unsigned grow_front = (sa.tunnel ? sizeof(Ipv4Header) : 0) + udp + header;
+  const unsigned grow_back = esp_len - header - payload_len;
+  if (rte_pktmbuf_headroom(m) < grow_front || rte_pktmbuf_tailroom(m) < grow_back) {
+    drop(m, DropReason::esp_no_room);
+    return false;
+  }
+  const uint8_t tos = inner->tos;
+  const uint8_t protocol = inner->protocol;
+  auto* data = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, static_cast<uint16_t>(grow_front)));
+  rte_pktmbuf_append(m, static_cast<uint16_t>(grow_back));
+  const unsigned outer_ihl = sa.tunnel ? sizeof(Ipv4Header) : ihl;
+  if (!sa.tunnel) std::memmove(data, data + grow_front, ihl);  // the header moves in front of ESP
+  uint8_t* payload = data + outer_ihl + udp + header;
+  if (sa.esp->encrypt(res_.worker, seq, sa.tunnel ? kProtoIpip : protocol, payload, payload_len, now) != esp_len) {
+    drop(m, DropReason::esp_malformed);
+    return false;
+  }
+  auto* outer = reinterpret_cast<Ipv4Header*>(data);
+  if (sa.tunnel) {
+    outer->version_ihl = 0x45;
+    outer->tos = tos;  // DSCP and ECN copied (RFC 4301 5.1.2.1, RFC 6040 normal mode)
+    outer->id = Be16::from_host(outer_id_++);
+    outer->fragment = Be16::from_host(0);  // DF clear: the outer packet may be fragmented
+    outer->ttl = kOuterTtl;
+    outer->src = Be32::from_host(sa.outer_src);
+    outer->dst = Be32::from_host(sa.outer_dst);
+  }
+  outer->protocol = sa.encap ? kProtoUdp : kProtoEsp;
+  outer->total_length = Be16::from_host(static_cast<uint16_t>(outer_total));
+  ipv4_set_checksum(*outer);
+  if (sa.encap) {
+    auto* u = reinterpret_cast<UdpHeader*>(data + outer_ihl);
+    u->src_port = Be16::from_host(sa.src_port);
+    u->dst_port = Be16::from_host(sa.dst_port);
+    u->length = Be16::from_host(static_cast<uint16_t>(udp + esp_len));
+    u->checksum = Be16::from_host(0);  // RFC 3948 2.1: zero for ESP in UDP
+  }
+  counters_.event(Event::esp_encrypted);
+  return true;
+}
+
+void Pipeline::fragment_and_protect(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t inner_mtu,
+                                    uint16_t in, uint16_t in_vlan, uint64_t now) {
+  constexpr int kMaxPieces = 8;
+  rte_mbuf* pieces[kMaxPieces];
+  int n = rte_ipv4_fragment_packet(m, pieces, kMaxPieces, inner_mtu, res_.pool, res_.indirect_pool);
+  if (n <= 0) {
+    drop(m, DropReason::fragmentation_failed);
+    return;
+  }
+  rte_pktmbuf_free(m);
+  counters_.event(Event::packets_fragmented);
+  for (int i = 0; i < n; ++i) {
+    // A piece is a fresh header buffer and a reference to the payload: encrypting in place
+    // needs it in one buffer.
+    if (rte_pktmbuf_linearize(pieces[i]) != 0) {
+      drop(pieces[i], DropReason::esp_no_room);
+      continue;
+    }
+    if (encapsulate(g, sa, pieces[i], in, in_vlan, now)) send_generated_ip(g, pieces[i], now);
+  }
+}
+
+bool Pipeline::must_protect(const rte_mbuf* frame) const {
+  if (!ipsec_ || rte_pktmbuf_data_len(frame) < sizeof(EthernetHeader) + sizeof(Ipv4Header)) return false;
+  const auto* eth = rte_pktmbuf_mtod(frame, const EthernetHeader*);
+  uint16_t offset = sizeof(EthernetHeader);
+  uint16_t type = eth->ether_type.to_host();
+  if (type == kEtherTypeVlan) {
+    if (rte_pktmbuf_data_len(frame) < offset + sizeof(VlanTag) + sizeof(Ipv4Header)) return false;
+    type = reinterpret_cast<const VlanTag*>(eth + 1)->ether_type.to_host();
+    offset += sizeof(VlanTag);
+  }
+  if (type != kEtherTypeIpv4) return false;
+  const auto* ip = rte_pktmbuf_mtod_offset(frame, const Ipv4Header*, offset);
+  // IKE itself never goes into a tunnel (the bypass of RFC 4301 for the IKE daemon's sockets).
+  if (ip->protocol == kProtoUdp && rte_pktmbuf_data_len(frame) >= offset + ip->header_length() + sizeof(UdpHeader)) {
+    const auto* udp = rte_pktmbuf_mtod_offset(frame, const UdpHeader*, offset + ip->header_length());
+    const uint16_t sport = udp->src_port.to_host();
+    if (sport == 500 || sport == kIkeNattPort) return false;
+  }
+  return ipsec_->outbound(ip->src.to_host(), ip->dst.to_host(), ip->protocol) != nullptr;
+}
+
+bool Pipeline::plaintext_allowed(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const {
+  const auto* ip = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset);
+  const uint32_t dst = ip->dst.to_host();
+  if (ip->protocol == kProtoEsp) return true;
+  if (ip->protocol == kProtoUdp && g.is_local(dst) && !ip->is_fragment()) {
+    const auto* udp = rte_pktmbuf_mtod_offset(m, const UdpHeader*, ip_offset + ip->header_length());
+    const uint16_t dport = udp->dst_port.to_host();
+    if (dport == 500 || dport == kIkeNattPort) return true;
+  }
+  return !ipsec_->must_be_protected(ip->src.to_host(), dst, ip->protocol);
+}
+
+void Pipeline::protect_injected(const Generation& g, rte_mbuf* frame, uint16_t interface, uint64_t now) {
+  const auto* eth = rte_pktmbuf_mtod(frame, const EthernetHeader*);
+  uint16_t offset = sizeof(EthernetHeader);
+  uint16_t vlan = 0;
+  if (eth->ether_type.to_host() == kEtherTypeVlan) {
+    vlan = reinterpret_cast<const VlanTag*>(eth + 1)->tci.to_host() & 0x0fff;
+    offset += sizeof(VlanTag);
+  }
+  rte_pktmbuf_adj(frame, offset);
+  const auto* ip = rte_pktmbuf_mtod(frame, const Ipv4Header*);
+  const OutboundPolicy* p = ipsec_->outbound(ip->src.to_host(), ip->dst.to_host(), ip->protocol);
+  if (!p->sa) {
+    drop(frame, DropReason::ipsec_no_sa);
+    return;
+  }
+  if (!encapsulate(g, *p->sa, frame, interface, vlan, now)) return;
+  send_generated_ip(g, frame, now);
+}
+
+}  // namespace bulwark::dataplane

@@ -1,0 +1,140 @@
+#include "dataplane/ipsec_tables.h"
+
+#include <algorithm>
+#include <ctime>
+
+#include <fmt/format.h>
+
+namespace bulwark::dataplane {
+namespace {
+
+bool protocol_matches(uint8_t policy, uint8_t packet) { return policy == 0 || policy == packet; }
+
+int specificity(const Selector& s) { return __builtin_popcount(s.mask); }
+
+std::string fingerprint(const config::IpsecSa& s) {
+  return fmt::format("{}/{}/{}/{}/{}/{}/{}", s.enc_alg, s.int_alg, s.enc_key, s.int_key, s.esn, s.replay_window,
+                     s.protocol);
+}
+
+}  // namespace
+
+bool SaRuntime::admits(uint32_t src, uint32_t dst) const {
+  bool src_ok = std::any_of(remote_ts.begin(), remote_ts.end(), [&](const Selector& s) { return s.contains(src); });
+  bool dst_ok = std::any_of(local_ts.begin(), local_ts.end(), [&](const Selector& s) { return s.contains(dst); });
+  return src_ok && dst_ok;
+}
+
+const SaRuntime* IpsecTables::inbound_sa(uint32_t spi) const {
+  auto it = std::lower_bound(inbound_by_spi_.begin(), inbound_by_spi_.end(), spi,
+                             [](const auto& entry, uint32_t s) { return entry.first < s; });
+  return it != inbound_by_spi_.end() && it->first == spi ? it->second : nullptr;
+}
+
+const OutboundPolicy* IpsecTables::outbound(uint32_t src, uint32_t dst, uint8_t protocol) const {
+  for (const auto& p : outbound_) {
+    if (p.src.contains(src) && p.dst.contains(dst) && protocol_matches(p.protocol, protocol)) return &p;
+  }
+  return nullptr;
+}
+
+bool IpsecTables::must_be_protected(uint32_t src, uint32_t dst, uint8_t protocol) const {
+  return std::any_of(inbound_policies_.begin(), inbound_policies_.end(), [&](const InboundPolicy& p) {
+    return p.src.contains(src) && p.dst.contains(dst) && protocol_matches(p.protocol, protocol);
+  });
+}
+
+std::unique_ptr<IpsecTables> SaRegistry::build(const config::IpsecState& state, std::vector<std::string>& errors) {
+  auto tables = std::make_unique<IpsecTables>();
+  std::map<std::pair<uint32_t, bool>, Known> next;
+  std::map<uint32_t, const SaRuntime*> outbound_by_spi;
+  for (const auto& [key, s] : state.sas()) {
+    if (s.protocol != 50) {
+      errors.push_back(fmt::format("SA {:08x}: only ESP is supported", s.spi));
+      continue;
+    }
+    const auto id = std::pair(s.spi, s.inbound);
+    Known k;
+    k.fingerprint = fingerprint(s);
+    auto old = known_.find(id);
+    if (old != known_.end() && old->second.fingerprint == k.fingerprint) {
+      k.esp = old->second.esp;
+    } else {
+      crypto::SaSettings settings;
+      settings.spi = s.spi;
+      settings.inbound = s.inbound;
+      settings.enc_alg = s.enc_alg;
+      settings.int_alg = s.int_alg;
+      settings.enc_key = s.enc_key;
+      settings.int_key = s.int_key;
+      settings.replay_window = s.replay_window;
+      settings.esn = s.esn;
+      std::string error;
+      k.esp = crypto::EspSa::create(settings, workers_, error);
+      if (!k.esp) {
+        errors.push_back(fmt::format("SA {:08x} ({} {}): {}", s.spi, s.enc_name, s.int_name, error));
+        continue;
+      }
+    }
+    auto rt = std::make_unique<SaRuntime>();
+    rt->esp = k.esp.get();
+    rt->hold = k.esp;
+    rt->spi = s.spi;
+    rt->reqid = s.reqid;
+    rt->inbound = s.inbound;
+    rt->tunnel = s.tunnel;
+    rt->encap = s.encap;
+    rt->outer_src = s.src.value;
+    rt->outer_dst = s.dst.value;
+    rt->src_port = s.src_port;
+    rt->dst_port = s.dst_port;
+    for (const auto& p : s.local_ts) rt->local_ts.push_back(Selector::of(p));
+    for (const auto& p : s.remote_ts) rt->remote_ts.push_back(Selector::of(p));
+    if (s.inbound) {
+      tables->inbound_by_spi_.emplace_back(s.spi, rt.get());
+    } else {
+      outbound_by_spi[s.spi] = rt.get();
+    }
+    tables->sas_.push_back(std::move(rt));
+    next[id] = std::move(k);
+  }
+  known_ = std::move(next);
+  std::sort(tables->inbound_by_spi_.begin(), tables->inbound_by_spi_.end());
+
+  for (const auto& [key, p] : state.policies()) {
+    if (p.direction == config::IpsecPolicy::Direction::kOut) {
+      auto sa = outbound_by_spi.find(p.spi);
+      tables->outbound_.push_back({Selector::of(p.src), Selector::of(p.dst), p.protocol,
+                                   sa == outbound_by_spi.end() ? nullptr : sa->second});
+    } else {
+      tables->inbound_policies_.push_back({Selector::of(p.src), Selector::of(p.dst), p.protocol});
+    }
+  }
+  std::stable_sort(tables->outbound_.begin(), tables->outbound_.end(), [](const auto& a, const auto& b) {
+    return std::tuple(specificity(a.dst), specificity(a.src), a.protocol != 0) >
+           std::tuple(specificity(b.dst), specificity(b.src), b.protocol != 0);
+  });
+  return tables;
+}
+
+config::IpsecUsageMap SaRegistry::usage(const IpsecTables& tables, uint64_t now, uint64_t hz) const {
+  config::IpsecUsageMap out;
+  const uint64_t wall = static_cast<uint64_t>(std::time(nullptr));
+  for (const auto& sa : tables.sas()) {
+    crypto::SaTotals t = sa->esp->totals();
+    config::IpsecSaUsage u;
+    u.bytes = t.bytes;
+    u.packets = t.packets;
+    if (t.packets) {
+      uint64_t ago = now > t.last_use && hz ? (now - t.last_use) / hz : 0;
+      u.last_use = wall > ago ? wall - ago : wall;
+    }
+    u.replayed = t.replayed;
+    u.auth_failed = t.auth_failed;
+    u.malformed = t.malformed;
+    out[{sa->spi, sa->outer_dst, 50}] = u;
+  }
+  return out;
+}
+
+}  // namespace bulwark::dataplane

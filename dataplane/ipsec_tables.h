@@ -1,0 +1,92 @@
+// The dataplane's IPsec tables: the SAs and policies that bulwark-iked negotiated (delivered as
+// config::IpsecState) as runtime records for the workers. Theory of operation: docs/esp.md.
+//
+// An IpsecTables is immutable and published like a Generation (one atomic pointer, freed after
+// an RCU grace period). What must outlive a rebuild — an SA's sequence counter, replay window and
+// counters, i.e. its crypto::EspSa — is shared between successive tables: the SaRegistry hands
+// the same EspSa to the next tables as long as the SA's SPI, direction and keys are the same, so
+// installing a new SA or policy never disturbs the traffic of the others (rekeying puts the new
+// SAs beside the old ones; the outbound policy switches to the new SPI in one publication).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "config/ipsec_records.h"
+#include "crypto/esp_sa.h"
+
+namespace bulwark::dataplane {
+
+// An address range in host byte order.
+struct Selector {
+  uint32_t network = 0, mask = 0;
+  bool contains(uint32_t ip) const { return (ip & mask) == network; }
+  static Selector of(const config::Ipv4Prefix& p) { return {p.network().value, p.mask()}; }
+};
+
+struct alignas(64) SaRuntime {
+  crypto::EspSa* esp = nullptr;  // owned by the SaRegistry's shared_ptr (kept alive by `hold`)
+  uint32_t spi = 0, reqid = 0;
+  bool inbound = false, tunnel = true, encap = false;
+  uint32_t outer_src = 0, outer_dst = 0;  // host order
+  uint16_t src_port = 0, dst_port = 0;    // ESP in UDP (RFC 3948)
+  std::vector<Selector> local_ts, remote_ts;
+  std::shared_ptr<crypto::EspSa> hold;
+
+  // Inbound: does the decrypted packet belong to this SA's traffic selectors?
+  bool admits(uint32_t src, uint32_t dst) const;
+};
+
+struct OutboundPolicy {
+  Selector src, dst;
+  uint8_t protocol = 0;  // 0 = any
+  const SaRuntime* sa = nullptr;  // nullptr: the SA is not installed (yet): drop
+};
+
+struct InboundPolicy {
+  Selector src, dst;
+  uint8_t protocol = 0;
+};
+
+class IpsecTables {
+ public:
+  const SaRuntime* inbound_sa(uint32_t spi) const;
+  // The policy that protects traffic from `src` to `dst` (host order), or nullptr.
+  const OutboundPolicy* outbound(uint32_t src, uint32_t dst, uint8_t protocol) const;
+  // True when traffic from `src` to `dst` must arrive protected (an inbound policy covers it).
+  bool must_be_protected(uint32_t src, uint32_t dst, uint8_t protocol) const;
+  bool empty() const { return sas_.empty() && outbound_.empty() && inbound_policies_.empty(); }
+  const std::vector<std::unique_ptr<SaRuntime>>& sas() const { return sas_; }
+
+ private:
+  friend class SaRegistry;
+  std::vector<std::unique_ptr<SaRuntime>> sas_;
+  std::vector<std::pair<uint32_t, const SaRuntime*>> inbound_by_spi_;  // sorted
+  std::vector<OutboundPolicy> outbound_;                        // most specific first
+  std::vector<InboundPolicy> inbound_policies_;
+};
+
+// Builds IpsecTables and keeps the crypto state of SAs alive across them.
+class SaRegistry {
+ public:
+  explicit SaRegistry(unsigned workers) : workers_(workers) {}
+  // Tables for `state`; SAs that cannot be set up (unsupported algorithm) are reported in
+  // `errors` and left out, so their policies drop instead of sending plaintext.
+  std::unique_ptr<IpsecTables> build(const config::IpsecState& state, std::vector<std::string>& errors);
+  // Each SA's counters, keyed like the records; `now`/`hz` turn last use into Unix time.
+  config::IpsecUsageMap usage(const IpsecTables& tables, uint64_t now, uint64_t hz) const;
+
+ private:
+  struct Known {
+    std::shared_ptr<crypto::EspSa> esp;
+    std::string fingerprint;  // algorithms and keys: a change means a new SA
+  };
+  unsigned workers_;
+  std::map<std::pair<uint32_t, bool>, Known> known_;  // (SPI, inbound)
+};
+
+}  // namespace bulwark::dataplane
