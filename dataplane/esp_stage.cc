@@ -107,7 +107,7 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
 }
 
 bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in,
-                           uint16_t in_vlan, uint64_t now) {
+                           uint16_t in_vlan, bool forwarded, uint64_t now) {
   auto* inner = rte_pktmbuf_mtod(m, Ipv4Header*);
   if (m->nb_segs != 1) {
     drop(m, DropReason::esp_malformed);
@@ -138,11 +138,13 @@ bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m
         send_icmp_error(g, m, 0, in, in_vlan, kIcmpUnreachable, 4, inner_mtu, now);
         drop(m, DropReason::mtu_exceeded);
       } else {
+        if (forwarded) ipv4_decrement_ttl(*inner);
         fragment_and_protect(g, sa, m, inner_mtu, in, in_vlan, now);
       }
       return false;
     }
   }
+  if (forwarded) ipv4_decrement_ttl(*inner);
   uint64_t seq = 0;
   if (!sa.esp->reserve(1, seq)) {
     drop(m, DropReason::esp_sequence_exhausted);
@@ -204,11 +206,22 @@ void Pipeline::fragment_and_protect(const Generation& g, const SaRuntime& sa, rt
     // A piece is a fresh header buffer and a reference to the payload: encrypting in place
     // needs it in one buffer.
     if (rte_pktmbuf_linearize(pieces[i]) != 0) {
-      drop(pieces[i], DropReason::esp_no_room);
+      counters_.event(Event::tx_generated_failed);
+      rte_pktmbuf_free(pieces[i]);
       continue;
     }
-    if (encapsulate(g, sa, pieces[i], in, in_vlan, now)) send_generated_ip(g, pieces[i], now);
+    ipv4_set_checksum(*rte_pktmbuf_mtod(pieces[i], Ipv4Header*));
+    // The TTL was decremented before fragmenting; the first piece stands for the packet.
+    if (encapsulate(g, sa, pieces[i], in, in_vlan, false, now)) {
+      send_outer(g, pieces[i], i == 0 ? TxKind::kForwarded : TxKind::kGenerated, now);
+    }
   }
+}
+
+void Pipeline::send_outer(const Generation& g, rte_mbuf* m, TxKind kind, uint64_t now) {
+  const uint32_t dst = rte_pktmbuf_mtod(m, const Ipv4Header*)->dst.to_host();
+  const NextHop& nh = g.next_hop(g.route(dst));  // encapsulate checked that there is a route
+  emit(g, m, Egress{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst}, kind, now);
 }
 
 bool Pipeline::must_protect(const rte_mbuf* frame) const {
@@ -259,8 +272,8 @@ void Pipeline::protect_injected(const Generation& g, rte_mbuf* frame, uint16_t i
     drop(frame, DropReason::ipsec_no_sa);
     return;
   }
-  if (!encapsulate(g, *p->sa, frame, interface, vlan, now)) return;
-  send_generated_ip(g, frame, now);
+  if (!encapsulate(g, *p->sa, frame, interface, vlan, false, now)) return;
+  send_outer(g, frame, TxKind::kInjected, now);
 }
 
 }  // namespace bulwark::dataplane

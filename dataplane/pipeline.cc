@@ -270,9 +270,8 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
           drop(m, DropReason::ipsec_no_sa);
           continue;
         }
-        ipv4_decrement_ttl(*h);
         rte_pktmbuf_adj(m, offset);
-        if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], now)) continue;
+        if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], true, now)) continue;
         fwd_offset = 0;
         d = p->sa->outer_dst;
         flow.is_new = false;

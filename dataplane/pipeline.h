@@ -164,8 +164,11 @@ class Pipeline {
   EspInbound decapsulate(rte_mbuf* m, uint16_t ip_offset, const SaRuntime*& via, uint64_t now);
   // Encapsulation of a packet that starts at its IPv4 header: false when it was dropped or, too
   // big for the tunnel with DF clear, fragmented and sent in pieces.
+  // `forwarded`: a packet the box routes into the tunnel (its TTL is decremented).
   bool encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
-                   uint64_t now);
+                   bool forwarded, uint64_t now);
+  // Routes an outer packet (a route exists: encapsulate checked) and sends it.
+  void send_outer(const Generation& g, rte_mbuf* m, TxKind kind, uint64_t now);
   [[gnu::noinline]] void fragment_and_protect(const Generation& g, const SaRuntime& sa, rte_mbuf* m,
                                               uint16_t inner_mtu, uint16_t in, uint16_t in_vlan, uint64_t now);
   // Inbound policy: may this packet (not decrypted) arrive in plaintext?

@@ -56,7 +56,13 @@ DROP_REASONS = (
     "filter_policy_drop", "filter_rule_drop", "filter_no_match", "filter_reject", "conntrack_full",
     "conntrack_invalid", "tcp_no_connection", "conntrack_aborted",
     # network address translation (docs/nat.md)
-    "nat_ports_exhausted", "nat_fragment")  # dataplane/counters.h
+    "nat_ports_exhausted", "nat_fragment",
+    # ESP and IPsec policies (docs/esp.md)
+    "esp_unknown_spi", "esp_malformed", "esp_replayed", "esp_auth_failed", "esp_bad_padding",
+    "esp_dummy", "esp_inner_not_ipv4", "esp_fragment", "esp_selector_mismatch",
+    "esp_sequence_exhausted", "esp_no_room", "ipsec_no_sa", "ipsec_plaintext",
+    "ipsec_vpn_to_vpn")  # dataplane/counters.h
+IPSEC_RECORDS = "ipsec.records"  # SAs and policies with known keys: `bulwark replay --ipsec`
 FIREWALL_LOG = "firewall.log"  # written by `bulwark replay` into its output directory
 REPLAY_TIMEOUT = 50  # seconds per replay; meson gives a case 120 for two runs
 
@@ -525,6 +531,7 @@ class Case:
         self.dropped = {}
         self.firewall_log = None  # expected firewall.log lines, once expect_log() was called
         self.burst_start_us = None
+        self.ipsec_records = []  # lines of ipsec.records (config/ipsec_records.h), if any
 
     def iface(self, name):
         return next(i for i in self.ifaces if i.name == name)
@@ -604,8 +611,12 @@ class Case:
         for old in (glob.glob(os.path.join(out_dir, "in-*.pcap")) +
                     glob.glob(os.path.join(out_dir, "expect-*.pcap")) +
                     glob.glob(os.path.join(out_dir, "expect.json")) +
-                    glob.glob(os.path.join(out_dir, "expect-" + FIREWALL_LOG))):
+                    glob.glob(os.path.join(out_dir, "expect-" + FIREWALL_LOG)) +
+                    glob.glob(os.path.join(out_dir, IPSEC_RECORDS))):
             os.remove(old)
+        if self.ipsec_records:
+            with open(os.path.join(out_dir, IPSEC_RECORDS), "w", encoding="utf-8") as f:
+                f.write("".join(line + "\n" for line in self.ipsec_records))
         summary = self.expected_json()
         for n in self.names:
             write_pcap(os.path.join(out_dir, f"in-{n}.pcap"), self.inputs[n])
@@ -804,6 +815,8 @@ def replay(bulwark, case_dir, names, out_dir):
     for name in names:  # in the order of the configuration
         if name in ins:
             cmd += ["--in", f"{name}={ins[name]}"]
+    if os.path.exists(os.path.join(case_dir, IPSEC_RECORDS)):
+        cmd += ["--ipsec", os.path.join(case_dir, IPSEC_RECORDS)]
     cmd += ["--out-dir", out_dir, "--json"]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=REPLAY_TIMEOUT,
@@ -1026,7 +1039,8 @@ def cmd_selfcheck(args):
                 fresh = sorted(os.listdir(tmp))
                 stored = sorted(os.path.basename(p) for p in
                                 glob.glob(os.path.join(case_dir, "in-*.pcap")) +
-                                glob.glob(os.path.join(case_dir, "expect*")))
+                                glob.glob(os.path.join(case_dir, "expect*")) +
+                                glob.glob(os.path.join(case_dir, IPSEC_RECORDS)))
                 if fresh != stored:
                     problems.append(f"files differ: gen.py writes {fresh}, stored {stored}")
                 for f in fresh:
