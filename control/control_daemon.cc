@@ -44,7 +44,8 @@ Message ControlDaemon::reload() {
   Message result = push(*loaded.tables, report);
   if (result.type == MessageType::kApplied) {
     cifs_.apply(*loaded.tables);
-    iked_.configure(!loaded.tables->ipsec.connections.empty());
+    iked_.configure(!loaded.tables->ipsec.connections.empty(),
+                    options_.exception_path ? loaded.tables->dataplane.exception_namespace : std::string());
   }
   return result;
 }

@@ -1,5 +1,7 @@
 #include "control/iked_supervisor.h"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,12 +23,11 @@ std::string find_iked() {
   return {};
 }
 
-void IkedSupervisor::configure(bool wanted) {
+void IkedSupervisor::configure(bool wanted, const std::string& network_namespace) {
   wanted_ = wanted && !options_.program.empty();
-  if (!wanted_) {
-    stop();
-    return;
-  }
+  if (!wanted_ || network_namespace != namespace_) stop();
+  namespace_ = network_namespace;
+  if (!wanted_) return;
   if (pid_ > 0) {
     kill(pid_, SIGHUP);
     return;
@@ -54,6 +55,13 @@ void IkedSupervisor::start() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!namespace_.empty()) {
+      int fd = open(("/run/netns/" + namespace_).c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+        fmt::print(stderr, "bulwark-control: cannot enter network namespace {} for bulwark-iked\n", namespace_);
+        _exit(126);
+      }
+    }
     execv(argv[0], argv.data());
     _exit(127);
   }

@@ -1,5 +1,5 @@
 // bulwark-control runs bulwark-iked (control/ike/) as a child process while the configuration
-// has VPN connections: starts it with the same configuration files and the dataplane's socket,
+// has VPN connections, in the exception namespace when there is an exception path: starts it with the same configuration files and the dataplane's socket,
 // restarts it when it exits (1 s, doubling to 30 s between attempts), passes reloads on as
 // SIGHUP and stops it on shutdown. bulwark-iked reports VPN connections going up and down to
 // bulwark-control's socket, for the rule records they control. IKE lives in its own process so that a fault there cannot
@@ -28,8 +28,9 @@ class IkedSupervisor {
   ~IkedSupervisor() { stop(); }
 
   // After every applied configuration: runs bulwark-iked if `wanted`, else stops it; a running
-  // one re-reads the configuration.
-  void configure(bool wanted);
+  // one re-reads the configuration. `network_namespace` (empty: this one) is where it runs:
+  // the exception namespace, where the box's addresses are and IKE reaches it.
+  void configure(bool wanted, const std::string& network_namespace = {});
   // Once per loop: restarts bulwark-iked when it has exited and is still wanted. True when it
   // has just exited: its tunnels are gone.
   bool poll();
@@ -39,6 +40,7 @@ class IkedSupervisor {
   IkedOptions options_;
   pid_t pid_ = -1;
   bool wanted_ = false;
+  std::string namespace_;
   std::chrono::seconds backoff_{1};
   std::chrono::steady_clock::time_point next_start_{};
   void start();

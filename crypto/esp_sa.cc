@@ -66,8 +66,8 @@ std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned worker
     sa->iv_length_ = 8;
     sa->icv_length_ = 16;
     sa->block_ = 4;
-    if (settings.int_alg != 0) {
-      error = "AES-GCM is combined mode: no separate integrity algorithm";
+    if (!settings.int_key.empty()) {
+      error = "AES-GCM is combined mode: no separate integrity key";
       return nullptr;
     }
   } else if (settings.enc_alg == kEncrAesCbc) {

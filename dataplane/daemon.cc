@@ -70,7 +70,8 @@ Message Daemon::handle(const Message& request) {
     case MessageType::kIpsec: {
       std::string error;
       bool ok = ipsec_.apply(request.payload, error);
-      publish_ipsec();  // what applied before a malformed line takes effect too
+      // What applied before a malformed line takes effect too; an empty update is a heartbeat.
+      if (!request.payload.empty()) publish_ipsec();
       if (!ok) return {MessageType::kError, error};
       return {MessageType::kApplied, fmt::format("{} SAs, {} policies", ipsec_.sa_count(), ipsec_.policy_count())};
     }
@@ -143,7 +144,9 @@ void Daemon::publish_ipsec() {
   if (!dataplane_) return;
   std::vector<std::string> errors;
   dataplane_->apply_ipsec(ipsec_, errors);
-  for (const auto& e : errors) fmt::print(stderr, "bulwark-dataplane: IPsec: {}\n", e);
+  for (const auto& e : errors) {
+    fmt::print(stderr, "bulwark-dataplane: IPsec: {} (its traffic is dropped)\n", e);
+  }
 }
 
 Message Daemon::apply(const std::string& payload) {

@@ -60,8 +60,9 @@ int run_sa(const std::vector<std::string>& args) {
   po::options_description options(
       "usage: bulwark sa [--json] [--socket PATH]\n\n"
       "Lists the IPsec SAs (SPI, direction, end points, UDP encapsulation, algorithms, key\n"
-      "fingerprints, selectors) and the policies the dataplane holds, as bulwark-iked handed them\n"
-      "over; --socket /run/bulwark/iked/iked.sock asks bulwark-iked itself.\n\noptions");
+      "fingerprints, selectors, and what each has counted: bytes, packets, replayed, failed\n"
+      "authentication, malformed) and the policies the dataplane holds, as bulwark-iked handed\n"
+      "them over; --socket /run/bulwark/iked/iked.sock asks bulwark-iked itself.\n\noptions");
   options.add_options()("help,h", "show this help")(
       "socket", po::value<std::string>()->default_value("/run/bulwark/dataplane.sock"),
       "the dataplane's (or bulwark-iked's) socket")("json", "print JSON");

@@ -244,6 +244,10 @@ int main(int argc, char** argv) {
             policies += state.compare(at + 1, 7, "policy ") == 0;
           }
           return fmt::format("{} SAs, {} policies", sas, policies);
+        },
+        [](const std::string& lines) {
+          bulwark::config::IpsecUsageMap usage;
+          if (bulwark::config::decode_usage(lines, usage)) g_database.set_usage(usage);
         });
   }
   if (vm.count("control-socket")) {

@@ -8,8 +8,13 @@
 namespace bulwark::control::ike {
 
 DataplanePublisher::DataplanePublisher(std::string socket, std::function<std::string()> snapshot,
-                                       std::function<std::string()> counts)
-    : socket_(std::move(socket)), snapshot_(std::move(snapshot)), counts_(std::move(counts)), thread_([this] { run(); }) {}
+                                       std::function<std::string()> counts,
+                                       std::function<void(const std::string&)> usage)
+    : socket_(std::move(socket)),
+      snapshot_(std::move(snapshot)),
+      counts_(std::move(counts)),
+      usage_(std::move(usage)),
+      thread_([this] { run(); }) {}
 
 DataplanePublisher::~DataplanePublisher() {
   {
@@ -53,6 +58,10 @@ void DataplanePublisher::run() {
     auto reply = control::request(socket_, {config::MessageType::kIpsec, payload}, error);
     bool ok = reply && reply->type == config::MessageType::kApplied;
     if (ok && heartbeat) ok = reply->payload == counts_();
+    if (ok && heartbeat) {
+      auto usage = control::request(socket_, {config::MessageType::kSa, "usage"}, error);
+      if (usage && usage->type == config::MessageType::kApplied) usage_(usage->payload);
+    }
     if (!ok && in_sync_ && !heartbeat) {
       fmt::print("dataplane: IPsec update not delivered ({}); will resend the whole state\n",
                  reply ? reply->payload : error);

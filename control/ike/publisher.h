@@ -4,7 +4,8 @@
 // changes are dropped and, once it answers again, a flush and the full current state are sent.
 // A heartbeat every second compares the dataplane's SA and policy counts with ours, so a
 // dataplane that restarted between two changes is noticed too: the dataplane always ends up with
-// exactly what the backend holds.
+// exactly what the backend holds. With each heartbeat it also fetches what the dataplane counted
+// per SA and hands it to `usage` (charon's query_sa, volume lifetimes).
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,8 @@ class DataplanePublisher {
  public:
   // `snapshot` returns the whole state in wire form and `counts` the dataplane's expected reply
   // to a heartbeat ("N SAs, M policies"); both are called from the publisher's thread.
-  DataplanePublisher(std::string socket, std::function<std::string()> snapshot, std::function<std::string()> counts);
+  DataplanePublisher(std::string socket, std::function<std::string()> snapshot, std::function<std::string()> counts,
+                     std::function<void(const std::string&)> usage);
   ~DataplanePublisher();
   void publish(std::string lines);
 
@@ -29,6 +31,7 @@ class DataplanePublisher {
   std::string socket_;
   std::function<std::string()> snapshot_;
   std::function<std::string()> counts_;
+  std::function<void(const std::string&)> usage_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::string> queue_;

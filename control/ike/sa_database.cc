@@ -209,16 +209,33 @@ std::vector<Expiry> SaDatabase::due(std::chrono::steady_clock::time_point now) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Expiry> out;
   for (auto& [key, r] : sas_) {
-    auto age = std::chrono::duration_cast<std::chrono::seconds>(now - r.installed).count();
-    if (r.sa.hard_seconds && static_cast<uint64_t>(age) >= r.sa.hard_seconds) {
+    auto age = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(now - r.installed).count());
+    // Time, or volume as the dataplane counted it (`set_usage`): whichever limit comes first.
+    auto reached = [&](uint64_t seconds, uint64_t bytes, uint64_t packets) {
+      return (seconds && age >= seconds) || (bytes && r.bytes >= bytes) || (packets && r.packets >= packets);
+    };
+    if (!r.hard_expired && reached(r.sa.hard_seconds, r.sa.hard_bytes, r.sa.hard_packets)) {
       out.push_back({key.protocol, key.spi, key.dst, true});
-      r.sa.hard_seconds = 0;  // once
-    } else if (!r.soft_expired && r.sa.soft_seconds && static_cast<uint64_t>(age) >= r.sa.soft_seconds) {
+      r.hard_expired = true;  // once
+    } else if (!r.soft_expired && reached(r.sa.soft_seconds, r.sa.soft_bytes, r.sa.soft_packets)) {
       out.push_back({key.protocol, key.spi, key.dst, false});
       r.soft_expired = true;
     }
   }
   return out;
+}
+
+void SaDatabase::set_usage(const config::IpsecUsageMap& usage) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto& [key, r] : sas_) {
+    auto address = config::Ipv4Address::parse(key.dst);
+    if (!address) continue;  // IPv6 SAs are not in the dataplane
+    auto it = usage.find({key.spi, address->value, key.protocol});
+    if (it == usage.end()) continue;
+    r.bytes = it->second.bytes;
+    r.packets = it->second.packets;
+    r.last_use = static_cast<time_t>(it->second.last_use);
+  }
 }
 
 size_t SaDatabase::sa_count() {

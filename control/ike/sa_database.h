@@ -34,8 +34,8 @@ struct SaKey {
 struct SaRecord {
   bw_sa_t sa{};
   std::chrono::steady_clock::time_point installed;
-  bool soft_expired = false;
-  uint64_t bytes = 0, packets = 0;
+  bool soft_expired = false, hard_expired = false;
+  uint64_t bytes = 0, packets = 0;  // as the dataplane counted them
   time_t last_use = 0;
 };
 
@@ -62,7 +62,9 @@ class SaDatabase {
   bool has_policy(const bw_policy_t& p);
   void flush(bool sas, bool policies);
 
-  // The lifetimes that ran out by `now`; each is reported once.
+  // The dataplane's counters (the answer to charon's query_sa and the volume lifetimes).
+  void set_usage(const config::IpsecUsageMap& usage);
+  // The lifetimes (time, bytes, packets) that ran out by `now`; each is reported once.
   std::vector<Expiry> due(std::chrono::steady_clock::time_point now);
 
   // The whole state in the dataplane's wire form (config/ipsec_records.h).
