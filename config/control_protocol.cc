@@ -327,6 +327,9 @@ std::string encode_dataplane_tables(const Tables& t) {
     w.u8(p.log);
     w.source(p.source);
   }
+  // What the ESP stage needs of the IPsec section (the SAs themselves come from bulwark-iked).
+  w.u16(t.ipsec.mtu);
+  w.u8(t.ipsec.forward_between_connections);
   return w.take();
 }
 
@@ -506,6 +509,8 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
     }
     n.port_forwarding.push_back(std::move(p));
   }
+  t.ipsec.mtu = r.u16();
+  t.ipsec.forward_between_connections = r.u8() != 0;
   if (!r.done()) {
     error = "truncated or oversized table message";
     return std::nullopt;

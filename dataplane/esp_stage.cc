@@ -6,6 +6,7 @@
 #include <rte_ip_frag.h>
 #include <rte_mbuf.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/checksum.h"
@@ -121,28 +122,28 @@ bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m
   const unsigned esp_len = sa.esp->esp_length(payload_len);
   const unsigned outer_total = (sa.tunnel ? sizeof(Ipv4Header) : ihl) + udp + esp_len;
 
-  // DF set and too big for the path to the peer: the sender learns the MTU left for its packets.
+  // Too big for the tunnel: the configured IPsec MTU (manual 11.4) or what the path to the peer
+  // leaves after the outer headers and ESP's overhead (with a cipher block of slack for the
+  // padding). With DF the sender learns the size; without, the inner packet is fragmented and
+  // each piece encrypted, so that the peer never has to reassemble ESP.
   int32_t hop = g.route(sa.outer_dst);
   if (hop < 0) {
     drop(m, DropReason::no_route);
     return false;
   }
-  {
-    const uint16_t mtu = g.interfaces()[g.next_hop(hop).interface].mtu;
-    if (outer_total > mtu) {
-      // The room left for an inner packet: the MTU less the outer headers and ESP's overhead,
-      // with a cipher block of slack for the padding.
-      const unsigned overhead = (sa.tunnel ? sizeof(Ipv4Header) : ihl) + udp + sa.esp->esp_length(0) + 16;
-      const auto inner_mtu = static_cast<uint16_t>(mtu > overhead + 68 ? mtu - overhead : 68);
-      if (inner->dont_fragment() || !sa.tunnel) {
-        send_icmp_error(g, m, 0, in, in_vlan, kIcmpUnreachable, 4, inner_mtu, now);
-        drop(m, DropReason::mtu_exceeded);
-      } else {
-        if (forwarded) ipv4_decrement_ttl(*inner);
-        fragment_and_protect(g, sa, m, inner_mtu, in, in_vlan, now);
-      }
-      return false;
+  const unsigned path_mtu = g.interfaces()[g.next_hop(hop).interface].mtu;
+  const unsigned overhead = (sa.tunnel ? sizeof(Ipv4Header) : ihl) + udp + sa.esp->esp_length(0) + 16;
+  const unsigned room = path_mtu > overhead + 68 ? path_mtu - overhead : 68;
+  const auto inner_mtu = static_cast<uint16_t>(sa.tunnel ? std::min<unsigned>(room, g.ipsec_mtu()) : room);
+  if (sa.tunnel ? inner_total > inner_mtu : outer_total > path_mtu) {
+    if (inner->dont_fragment() || !sa.tunnel) {
+      send_icmp_error(g, m, 0, in, in_vlan, kIcmpUnreachable, 4, inner_mtu, now);
+      drop(m, DropReason::mtu_exceeded);
+    } else {
+      if (forwarded) ipv4_decrement_ttl(*inner);
+      fragment_and_protect(g, sa, m, inner_mtu, in, in_vlan, now);
     }
+    return false;
   }
   if (forwarded) ipv4_decrement_ttl(*inner);
   uint64_t seq = 0;

@@ -29,6 +29,8 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   g->filter_ = Filter::build(tables.firewall, workers, error);
   if (!g->filter_) return nullptr;
   g->nat_ = nat::Rules(tables.nat);
+  g->ipsec_mtu_ = tables.ipsec.mtu;
+  g->forward_between_vpns_ = tables.ipsec.forward_between_connections;
   g->timeouts_ = conntrack::Timeouts::from_config(tables.dataplane.timeouts, hz);
 
   for (size_t i = 0; i < tables.interfaces.size(); ++i) {

@@ -80,6 +80,10 @@ class Generation {
   config::Role role(uint16_t interface) const { return roles_[interface]; }
   const std::vector<InterfaceRuntime>& interfaces() const { return interfaces_; }
   const std::vector<AttachedNetwork>& networks() const { return networks_; }
+  // IPsec: the largest inner packet a tunnel carries (manual 11.4), and whether traffic from one
+  // VPN connection may be encrypted into another (hub and spoke, chapter 14).
+  uint16_t ipsec_mtu() const { return ipsec_mtu_; }
+  bool forward_between_vpns() const { return forward_between_vpns_; }
 
   // Interface index of a DPDK port (an interface port, not a punt port), or -1.
   int interface_of_port(uint16_t port) const {
@@ -109,6 +113,8 @@ class Generation {
   std::unique_ptr<Filter> filter_;
   nat::Rules nat_;
   conntrack::Timeouts timeouts_{};
+  uint16_t ipsec_mtu_ = 1414;
+  bool forward_between_vpns_ = false;
   std::vector<config::Role> roles_;
   std::vector<InterfaceRuntime> interfaces_;
   std::vector<std::vector<uint16_t>> vlans_;  // per interface; 0 = untagged

@@ -262,7 +262,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     uint16_t fwd_offset = offset;
     if (ipsec_) {
       if (const OutboundPolicy* p = ipsec_->outbound(h->src.to_host(), d, h->protocol)) {
-        if (flow.via) {
+        if (flow.via && !g.forward_between_vpns()) {
           drop(m, DropReason::ipsec_vpn_to_vpn);
           continue;
         }

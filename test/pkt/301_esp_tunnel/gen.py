@@ -11,8 +11,9 @@ independent of the box's), so the expected captures are the proof that the box's
 * NAT traversal with 10.1.0.3 (AES-CBC-256 + HMAC-SHA-256-128 inbound, AES-GCM-256 outbound):
   ESP in UDP 4501 → 4500 is decrypted; traffic to 192.168.3.0/24 leaves in UDP 4500 → 4501 with
   a zero checksum; IKE on 4500 (non-ESP marker) and NAT keepalives are punted to the IKE daemon.
-* Too big for the tunnel: with DF the sender gets "fragmentation needed" with the MTU left
-  inside the tunnel; without DF the inner packet is fragmented, then each piece encrypted.
+* Too big for the tunnel (the IPsec MTU, 1414 by default, manual 11.4): with DF the sender gets
+  "fragmentation needed" with 1414; without DF the inner packet is fragmented to 1414, then each
+  piece encrypted.
 """
 import os
 import struct
@@ -172,14 +173,14 @@ def build(c):
                udp=(4500, 4501)))
     ident += 1
 
-    # Too big for the tunnel (MTU 1500 less 20 + ESP 36 and a block of slack = 1428 inside).
+    # Too big for the tunnel: the IPsec MTU 1414 (the path would allow 1500 - 20 - 36 - 16).
     big_df = c.rx("internal", from_host("192.168.2.20", 0x501, b"z" * 1444, flags="DF"),
                   "dropped:mtu_exceeded")
-    c.tx("internal", icmp_error(big_df, ICMP_FRAG_NEEDED, BOX_INT, i, HOST_MAC, mtu=1428),
+    c.tx("internal", icmp_error(big_df, ICMP_FRAG_NEEDED, BOX_INT, i, HOST_MAC, mtu=1414),
          "generated")
     big = c.rx("internal", from_host("192.168.2.20", 0x502, b"z" * 1444), "forwarded")
     pkt = forwarded_inner(big)
-    data, chunk = pkt[20:], (1428 - 20) // 8 * 8
+    data, chunk = pkt[20:], (1414 - 20) // 8 * 8
     for n, start in enumerate(range(0, len(data), chunk)):
         piece = data[start:start + chunk]
         hdr = bytearray(pkt[:20])
