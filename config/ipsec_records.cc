@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <charconv>
+#include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -291,6 +292,21 @@ std::string IpsecState::list(bool json, const IpsecUsageMap* usage) const {
   }
   if (json) out += "]}";
   return out;
+}
+
+bool read_ipsec_records(const std::string& path, IpsecState& state, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = path + ": cannot read it";
+    return false;
+  }
+  std::stringstream records;
+  records << in.rdbuf();
+  if (!state.apply(records.str(), error)) {
+    error = path + ": " + error;
+    return false;
+  }
+  return true;
 }
 
 }  // namespace bulwark::config

@@ -85,6 +85,9 @@ class IpsecState {
   std::map<std::tuple<IpsecPolicy::Direction, Ipv4Prefix, Ipv4Prefix, uint8_t>, IpsecPolicy> policies_;
 };
 
+// Applies the records of a file (`bulwark replay|bench --ipsec`: SAs with known keys).
+bool read_ipsec_records(const std::string& path, IpsecState& state, std::string& error);
+
 // The first 8 bytes of the SHA-256 of a key, in hex: enough to compare, useless to decrypt.
 std::string key_fingerprint(const std::string& key);
 

@@ -97,7 +97,10 @@ std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned worker
     error = "key length " + std::to_string(settings.enc_key.size()) + " does not fit the algorithm";
     return nullptr;
   }
-  for (unsigned w = 0; w < workers; ++w) {
+#ifdef BULWARK_HAVE_IPSEC_MB
+  if (sa->gcm_) sa->imb_gcm_ = ImbGcm::create(key, settings.enc_key.size() - 4, workers);
+#endif
+  for (unsigned w = 0; w < workers && !sa->imb_gcm_; ++w) {
     EVP_CIPHER_CTX* ctx = make_context(cipher, key, !settings.inbound, sa->gcm_);
     if (!ctx) {
       error = "OpenSSL refused the cipher context";
@@ -156,7 +159,6 @@ uint32_t EspSa::encrypt(unsigned worker, uint64_t seq, uint8_t next_header, uint
 }
 
 uint32_t EspSa::encrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t padded) {
-  EVP_CIPHER_CTX* ctx = cipher_[worker];
   uint8_t* iv = esp + 8;
   put32(iv, static_cast<uint32_t>(seq >> 32));
   put32(iv + 4, static_cast<uint32_t>(seq));
@@ -166,6 +168,11 @@ uint32_t EspSa::encrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_
   uint8_t a[12];
   uint32_t a_len = aad(seq, a);
   uint8_t* data = iv + 8;
+  if (imb_gcm_) {
+    imb_gcm_->encrypt(worker, nonce, a, a_len, data, padded, data + padded);
+    return 16 + padded + 16;
+  }
+  EVP_CIPHER_CTX* ctx = cipher_[worker];
   int out = 0, last = 0;
   if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) != 1 ||
       EVP_EncryptUpdate(ctx, nullptr, &out, a, static_cast<int>(a_len)) != 1 ||
@@ -251,13 +258,14 @@ EspSa::Decrypted EspSa::decrypt(unsigned worker, uint8_t* esp, uint32_t len, uin
 }
 
 bool EspSa::decrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t ciphertext) {
-  EVP_CIPHER_CTX* ctx = cipher_[worker];
   uint8_t nonce[12];
   std::memcpy(nonce, salt_, 4);
   std::memcpy(nonce + 4, esp + 8, 8);
   uint8_t a[12];
   uint32_t a_len = aad(seq, a);
   uint8_t* data = esp + 16;
+  if (imb_gcm_) return imb_gcm_->decrypt(worker, nonce, a, a_len, data, ciphertext, data + ciphertext);
+  EVP_CIPHER_CTX* ctx = cipher_[worker];
   int out = 0, last = 0;
   return EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, nonce) == 1 &&
          EVP_DecryptUpdate(ctx, nullptr, &out, a, static_cast<int>(a_len)) == 1 &&

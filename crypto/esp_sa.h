@@ -15,8 +15,9 @@
 //   * AES-CBC (RFC 3602) with HMAC-SHA1-96 (RFC 2404) or HMAC-SHA-256-128 (RFC 4868);
 //     IV = AES under a random per-SA key of the sequence number (unpredictable, never reused);
 //     ICV over SPI || seq || IV || ciphertext, with the high sequence half appended under ESN.
-// Ciphers run through OpenSSL's EVP on the calling core (AES-NI/ARMv8 crypto extensions where the
-// CPU has them). Each worker has its own cipher contexts; the outbound sequence counter is one
+// Ciphers run on the calling core: AES-GCM through intel-ipsec-mb where the build has it (x86-64
+// with AES-NI), everything else through OpenSSL's EVP (AES-NI/ARMv8 crypto extensions where the
+// CPU has them, constant-time software otherwise). Each worker has its own cipher contexts; the outbound sequence counter is one
 // atomic shared by all workers; the replay window has one writer, the worker that receives the
 // SA's traffic (receive-side scaling hashes an SA's outer addresses to one queue).
 #pragma once
@@ -29,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/gcm_ipsec_mb.h"
 #include "crypto/hmac.h"
 #include "crypto/replay_window.h"
 
@@ -114,7 +116,8 @@ class EspSa {
   uint16_t block_ = 4;  // padding alignment
   uint8_t salt_[4] = {};
   Hmac hmac_;
-  std::vector<EVP_CIPHER_CTX*> cipher_;  // per worker
+  std::unique_ptr<ImbGcm> imb_gcm_;      // AES-GCM through intel-ipsec-mb, when built with it
+  std::vector<EVP_CIPHER_CTX*> cipher_;  // per worker (OpenSSL)
   std::vector<EVP_CIPHER_CTX*> iv_cipher_;  // per worker, CBC outbound: IV generation
   std::vector<SaStats> stats_;
   alignas(64) std::atomic<uint64_t> next_sequence_{1};

@@ -104,6 +104,12 @@ std::optional<BenchRun> run(const config::Tables& tables, const BenchOptions& op
   if (!dp) return std::nullopt;
   for (size_t i : input_interfaces) input_ports.push_back(dp->bindings()[i].port);
   if (!dp->apply(tables, error)) return std::nullopt;
+  std::vector<std::string> ipsec_errors;
+  dp->apply_ipsec(options.ipsec, ipsec_errors);
+  if (!ipsec_errors.empty()) {
+    error = "IPsec: " + ipsec_errors.front();
+    return std::nullopt;
+  }
   for (const auto& r : tables.routes) {
     if (r.kind != config::RouteKind::kConnected) dp->learn_neighbour(r.gateway.value, kNextHopMac);
   }

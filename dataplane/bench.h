@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "config/ipsec_records.h"
 #include "config/tables.h"
 #include "dataplane/counters.h"
 #include "dataplane/replay.h"
@@ -33,6 +34,7 @@ struct BenchOptions {
   unsigned worker_lcore = 1;
   uint16_t mbuf_data_room = 0;  // 0 = default; less for small frames and large captures
   uint32_t reloads = 0;         // configuration reloads spread over the interval (scenario g)
+  config::IpsecState ipsec;     // SAs and policies (the ESP scenarios)
   // Called about once a second while measuring: (phase, elapsed seconds, packets so far).
   std::function<void(const std::string&, double, uint64_t)> progress;
 };

@@ -31,17 +31,48 @@ const SaRuntime* IpsecTables::inbound_sa(uint32_t spi) const {
   return it != inbound_by_spi_.end() && it->first == spi ? it->second : nullptr;
 }
 
+void PrefixIndex::build(const std::vector<Selector>& prefixes) {
+  masks_.clear();
+  buckets_.clear();
+  entries_.clear();
+  for (const auto& p : prefixes) {
+    if (std::find(masks_.begin(), masks_.end(), p.mask) == masks_.end()) masks_.push_back(p.mask);
+  }
+  std::sort(masks_.begin(), masks_.end(), [](uint32_t a, uint32_t b) { return __builtin_popcount(a) > __builtin_popcount(b); });
+  for (const auto& p : prefixes) {
+    const uint64_t key = uint64_t{p.mask} << 32 | p.network;
+    if (buckets_.count(key)) continue;
+    const auto first = static_cast<uint32_t>(entries_.size());
+    for (uint32_t i = 0; i < prefixes.size(); ++i) {
+      const Selector& q = prefixes[i];
+      if ((q.mask & p.mask) == q.mask && q.contains(p.network)) entries_.push_back(i);  // q ⊇ p
+    }
+    buckets_[key] = {first, static_cast<uint32_t>(entries_.size())};
+  }
+}
+
+PrefixIndex::Range PrefixIndex::candidates(uint32_t ip) const {
+  for (uint32_t mask : masks_) {
+    auto it = buckets_.find(uint64_t{mask} << 32 | (ip & mask));
+    if (it != buckets_.end()) return {entries_.data() + it->second.first, entries_.data() + it->second.second};
+  }
+  return {};
+}
+
 const OutboundPolicy* IpsecTables::outbound(uint32_t src, uint32_t dst, uint8_t protocol) const {
-  for (const auto& p : outbound_) {
-    if (p.src.contains(src) && p.dst.contains(dst) && protocol_matches(p.protocol, protocol)) return &p;
+  for (auto r = outbound_by_dst_.candidates(dst); r.begin != r.end; ++r.begin) {
+    const OutboundPolicy& p = outbound_[*r.begin];
+    if (p.src.contains(src) && protocol_matches(p.protocol, protocol)) return &p;
   }
   return nullptr;
 }
 
 bool IpsecTables::must_be_protected(uint32_t src, uint32_t dst, uint8_t protocol) const {
-  return std::any_of(inbound_policies_.begin(), inbound_policies_.end(), [&](const InboundPolicy& p) {
-    return p.src.contains(src) && p.dst.contains(dst) && protocol_matches(p.protocol, protocol);
-  });
+  for (auto r = inbound_by_src_.candidates(src); r.begin != r.end; ++r.begin) {
+    const InboundPolicy& p = inbound_policies_[*r.begin];
+    if (p.dst.contains(dst) && protocol_matches(p.protocol, protocol)) return true;
+  }
+  return false;
 }
 
 std::unique_ptr<IpsecTables> SaRegistry::build(const config::IpsecState& state, std::vector<std::string>& errors) {
@@ -114,6 +145,12 @@ std::unique_ptr<IpsecTables> SaRegistry::build(const config::IpsecState& state, 
     return std::tuple(specificity(a.dst), specificity(a.src), a.protocol != 0) >
            std::tuple(specificity(b.dst), specificity(b.src), b.protocol != 0);
   });
+  std::vector<Selector> keys;
+  for (const auto& p : tables->outbound_) keys.push_back(p.dst);
+  tables->outbound_by_dst_.build(keys);
+  keys.clear();
+  for (const auto& p : tables->inbound_policies_) keys.push_back(p.src);
+  tables->inbound_by_src_.build(keys);
   return tables;
 }
 

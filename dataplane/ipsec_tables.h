@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "config/ipsec_records.h"
@@ -52,6 +53,26 @@ struct InboundPolicy {
   uint8_t protocol = 0;
 };
 
+// Which entries of a list ordered by specificity may match an address: for every distinct
+// prefix P of the list, the entries whose prefix contains P. A lookup finds the longest P that
+// contains the address (one hash probe per distinct prefix length, longest first) and returns
+// its candidates — every entry whose prefix contains the address is among them, in list order.
+// So a thousand tunnels cost a probe or two instead of a scan.
+class PrefixIndex {
+ public:
+  void build(const std::vector<Selector>& prefixes);
+  struct Range {
+    const uint32_t* begin = nullptr;
+    const uint32_t* end = nullptr;
+  };
+  Range candidates(uint32_t ip) const;
+
+ private:
+  std::vector<uint32_t> masks_;  // distinct prefix masks, longest first
+  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> buckets_;  // mask:network → range
+  std::vector<uint32_t> entries_;
+};
+
 class IpsecTables {
  public:
   const SaRuntime* inbound_sa(uint32_t spi) const;
@@ -67,7 +88,9 @@ class IpsecTables {
   std::vector<std::unique_ptr<SaRuntime>> sas_;
   std::vector<std::pair<uint32_t, const SaRuntime*>> inbound_by_spi_;  // sorted
   std::vector<OutboundPolicy> outbound_;                        // most specific first
+  PrefixIndex outbound_by_dst_;
   std::vector<InboundPolicy> inbound_policies_;
+  PrefixIndex inbound_by_src_;
 };
 
 // Builds IpsecTables and keeps the crypto state of SAs alive across them.

@@ -65,6 +65,7 @@ int run_bench(const std::vector<std::string>& args) {
       ("memory", po::value<unsigned>()->default_value(1024), "EAL memory in MB")
       ("mbuf-data-room", po::value<uint16_t>()->default_value(0), "mbuf data room in bytes (0: 2 KiB)")
       ("reloads", po::value<uint32_t>()->default_value(0), "configuration reloads during the interval")
+      ("ipsec", po::value<std::string>(), "IPsec SA and policy records (ESP scenarios, docs/esp.md)")
       ("label", po::value<std::string>()->default_value(""), "a name for this run in the JSON")
       ("json", "print one JSON object");
   po::variables_map vm;
@@ -100,6 +101,10 @@ int run_bench(const std::vector<std::string>& args) {
   if (!loaded.tables) return 1;
 
   std::string error;
+  if (vm.count("ipsec") && !config::read_ipsec_records(vm["ipsec"].as<std::string>(), bench.ipsec, error)) {
+    fmt::print(stderr, "bulwark bench: --ipsec {}\n", error);
+    return 1;
+  }
   if (!dataplane::init_eal({"-l", fmt::format("0,{}", bench.worker_lcore), "--main-lcore=0", "--no-huge",
                             "-m", fmt::format("{}", vm["memory"].as<unsigned>()), "--no-pci", "--no-shconf",
                             "--no-telemetry", "--log-level=error", fmt::format("--file-prefix=bw-bench-{}", getpid())},

@@ -2,8 +2,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -73,15 +71,9 @@ int run_replay(const std::vector<std::string>& args) {
 
   std::string error;
   config::IpsecState ipsec;
-  if (vm.count("ipsec")) {
-    std::ifstream in(vm["ipsec"].as<std::string>());
-    std::stringstream records;
-    records << in.rdbuf();
-    if (!in || !ipsec.apply(records.str(), error)) {
-      fmt::print(stderr, "bulwark replay: --ipsec {}: {}\n", vm["ipsec"].as<std::string>(),
-                 in ? error : std::string("cannot read it"));
-      return 1;
-    }
+  if (vm.count("ipsec") && !config::read_ipsec_records(vm["ipsec"].as<std::string>(), ipsec, error)) {
+    fmt::print(stderr, "bulwark replay: --ipsec {}\n", error);
+    return 1;
   }
   if (!dataplane::init_eal({"--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--no-telemetry",
                             "-l", "0", "--log-level=error",

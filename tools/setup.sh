@@ -20,6 +20,8 @@ PACKAGES=(
   strongswan-libcharon strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
   libcharon-extra-plugins libstrongswan-extra-plugins dpkg-dev bzip2
 )
+# ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
+if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,7 +2,7 @@
 """Writes a synthetic benchmark capture for `bulwark bench` / `bulwark replay`: N Ethernet IPv4
 frames of one size (or the simple IMIX) spread over F flows, UDP or TCP.
 
-    workload.py --out FILE --frames N [--size 64|128|256|512|1024|1518|imix] [--flows F]
+    workload.py --out FILE --frames N [--size 64…1518|imix] [--flows F]
                 [--proto udp|tcp-syn|tcp-ack] [--src NET] [--dst NET]
                 [--src-mac MAC] [--dst-mac MAC] [--dst-port P] [--seed S]
 
@@ -87,9 +87,9 @@ def parse_net(text):
 def parse_size(text):
     if text == "imix":
         return text
-    if text.isdigit() and int(text) in SIZES:
+    if text.isdigit() and 64 <= int(text) <= 1518:
         return int(text)
-    raise argparse.ArgumentTypeError(f"size must be one of {', '.join(map(str, SIZES))} or imix")
+    raise argparse.ArgumentTypeError(f"size must be 64…1518 (the RFC 2544 sizes are {', '.join(map(str, SIZES))}) or imix")
 
 
 def positive(text):
