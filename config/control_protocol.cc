@@ -327,9 +327,22 @@ std::string encode_dataplane_tables(const Tables& t) {
     w.u8(p.log);
     w.source(p.source);
   }
-  // What the ESP stage needs of the IPsec section (the SAs themselves come from bulwark-iked).
+  // What the ESP stage needs of the IPsec section (the SAs themselves come from bulwark-iked):
+  // the MTU, hub and spoke, and per connection its tunnels' networks and its VPN firewall.
   w.u16(t.ipsec.mtu);
   w.u8(t.ipsec.forward_between_connections);
+  w.u32(static_cast<uint32_t>(t.ipsec.connections.size()));
+  for (const auto& c : t.ipsec.connections) {
+    w.str(c.name);
+    w.u32(static_cast<uint32_t>(c.tunnels.size()));
+    for (const auto& tunnel : c.tunnels) {
+      w.u8(tunnel.transport);
+      w.prefix(tunnel.local);
+      w.prefix(tunnel.remote);
+    }
+    write_list(w, c.firewall_incoming);
+    write_list(w, c.firewall_outgoing);
+  }
   return w.take();
 }
 
@@ -511,6 +524,26 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
   }
   t.ipsec.mtu = r.u16();
   t.ipsec.forward_between_connections = r.u8() != 0;
+  count = r.count(14);
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    VpnConnectionEntry c;
+    c.index = static_cast<uint16_t>(i);
+    c.name = r.str();
+    uint32_t tunnels = r.count(11);
+    for (uint32_t k = 0; k < tunnels && r.ok(); ++k) {
+      TunnelEntry tunnel;
+      tunnel.transport = r.u8() != 0;
+      tunnel.local = r.prefix();
+      tunnel.remote = r.prefix();
+      c.tunnels.push_back(tunnel);
+    }
+    if (!read_list(r, c.firewall_incoming, 0, t.interfaces.size()) ||
+        !read_list(r, c.firewall_outgoing, 0, t.interfaces.size())) {
+      error = "malformed VPN firewall";
+      return std::nullopt;
+    }
+    t.ipsec.connections.push_back(std::move(c));
+  }
   if (!r.done()) {
     error = "truncated or oversized table message";
     return std::nullopt;

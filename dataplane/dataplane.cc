@@ -146,6 +146,7 @@ bool Dataplane::apply(const config::Tables& tables, std::string& error) {
   std::unique_ptr<Generation> next =
       Generation::build(tables, bindings_, static_cast<unsigned>(workers_.size()), settings_.hz, error);
   if (!next) return false;
+  vpn_names_ = next->vpn_names();
   Generation* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old) {
     // Every worker that was online has finished the loop that might still use `old`.
@@ -445,7 +446,7 @@ std::vector<std::string> Dataplane::drain_log() {
   std::vector<std::string> lines;
   for (auto& w : workers_) {
     LogRecord r;
-    while (w->log.pop(r)) lines.push_back(format_log(r, port_names_));
+    while (w->log.pop(r)) lines.push_back(format_log(r, port_names_, vpn_names_));
   }
   return lines;
 }

@@ -146,6 +146,7 @@ class Dataplane {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<PortBinding> bindings_;
   std::vector<std::string> port_names_;
+  std::vector<std::string> vpn_names_;  // of the last applied generation, for log lines
   std::vector<uint16_t> punt_ports_;
   std::unique_ptr<NeighbourTable> neighbours_;
   std::atomic<Generation*> current_{nullptr};

@@ -82,21 +82,34 @@ const char* filter_list_name(FilterList l) {
   return "?";
 }
 
-std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables, unsigned workers,
+std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables,
+                                      const std::vector<config::VpnConnectionEntry>& vpn, unsigned workers,
                                       std::string& error) {
   std::unique_ptr<Filter> f(new Filter());
   f->abort_ = tables.abort_on_reconfiguration;
-  const config::RuleListEntry* lists[kFilterLists] = {&tables.incoming, &tables.outgoing, &tables.dmz};
+  std::vector<const config::RuleListEntry*> lists = {&tables.incoming, &tables.outgoing, &tables.dmz};
+  for (const auto& c : vpn) {
+    lists.push_back(&c.firewall_incoming);
+    lists.push_back(&c.firewall_outgoing);
+  }
+  const size_t count = lists.size();
+  f->policy_.resize(count);
+  f->acl_.resize(count, nullptr);
 
   // Resolve records into flat rules, list by list, in order.
-  std::vector<std::vector<Flat>> flat(kFilterLists);
-  for (size_t l = 0; l < kFilterLists; ++l) {
+  std::vector<std::vector<Flat>> flat(count);
+  for (size_t l = 0; l < count; ++l) {
     f->policy_[l] = lists[l]->policy;
     if (lists[l]->policy != config::DefaultPolicy::kRules) continue;
     for (const RuleEntry& r : lists[l]->rules) {
       FilterRule base;
       base.rule_id = r.id;
-      base.list = static_cast<FilterList>(l);
+      if (l < kFilterLists) {
+        base.list = static_cast<FilterList>(l);
+      } else {
+        base.connection = static_cast<uint16_t>((l - kFilterLists) / 2);
+        base.list = (l - kFilterLists) % 2 == 0 ? FilterList::kIncoming : FilterList::kOutgoing;
+      }
       base.position = r.position;
       base.log = r.log;
       base.comment = r.comment;
@@ -138,7 +151,7 @@ std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables, unsi
 
   static std::atomic<uint32_t> serial{0};
   size_t rule_index = 0;
-  for (size_t l = 0; l < kFilterLists; ++l) {
+  for (size_t l = 0; l < count; ++l) {
     if (flat[l].empty()) {
       rule_index += flat[l].size();
       continue;
@@ -159,8 +172,10 @@ std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables, unsi
           for (const auto& sp : ports(m.from_ports)) {
             for (const auto& dp : ports(m.to_ports)) {
               if (acl.size() >= kMaxAclRules) {
-                error = fmt::format("the {} list expands to more than {} classifier rules",
-                                    filter_list_name(static_cast<FilterList>(l)), kMaxAclRules);
+                error = fmt::format("the {} list{} expands to more than {} classifier rules",
+                                    filter_list_name(x.rule.list),
+                                    l < kFilterLists ? "" : " of VPN connection " + vpn[x.rule.connection].name,
+                                    kMaxAclRules);
                 return nullptr;
               }
               AclRule a{};
@@ -226,8 +241,8 @@ Filter::~Filter() {
   }
 }
 
-const FilterRule* Filter::classify(FilterList l, const FilterKey& key) const {
-  rte_acl_ctx* ctx = acl_[static_cast<size_t>(l)];
+const FilterRule* Filter::classify(size_t l, const FilterKey& key) const {
+  rte_acl_ctx* ctx = acl_[l];
   if (!ctx) return nullptr;
   const uint8_t* data[1] = {reinterpret_cast<const uint8_t*>(&key)};
   uint32_t result = 0;

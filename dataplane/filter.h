@@ -9,6 +9,9 @@
 // have higher rte_acl priority). Every expanded rule keeps the ids of the rules it came from, for
 // hit counters and log lines.
 //
+// Each VPN connection has an incoming and an outgoing list of its own (the VPN firewall, manual
+// 10.4), compiled the same way after the three interface lists.
+//
 // Only the first packet of a connection is classified; the connection table carries the rest.
 #pragma once
 
@@ -47,7 +50,8 @@ struct FilterRule {
   uint32_t rule_id = 0;         // the list's rule
   uint32_t record_rule_id = 0;  // the record's rule, 0 when the rule is not a record jump
   config::ActionKind action = config::ActionKind::kDrop;  // accept, drop or reject
-  FilterList list = FilterList::kIncoming;
+  FilterList list = FilterList::kIncoming;  // a VPN list: kIncoming or kOutgoing
+  uint16_t connection = config::kNoIndex;   // the VPN connection of a VPN list
   uint16_t position = 0;        // in its list, 1-based
   uint16_t record = config::kNoIndex;
   bool log = false;
@@ -57,18 +61,25 @@ struct FilterRule {
 class Filter {
  public:
   // `workers` sizes the per-worker hit counters.
-  static std::unique_ptr<Filter> build(const config::FirewallTables& tables, unsigned workers,
+  static std::unique_ptr<Filter> build(const config::FirewallTables& tables,
+                                       const std::vector<config::VpnConnectionEntry>& vpn, unsigned workers,
                                        std::string& error);
   ~Filter();
   Filter(const Filter&) = delete;
   Filter& operator=(const Filter&) = delete;
 
   config::DefaultPolicy policy(FilterList l) const { return policy_[static_cast<size_t>(l)]; }
+  config::DefaultPolicy vpn_policy(uint16_t connection, bool incoming) const {
+    return policy_[vpn_list(connection, incoming)];
+  }
   bool abort_on_reconfiguration() const { return abort_; }
 
   // The first matching rule of list `l`, or nullptr (then the list's policy decides:
   // for `rules` a packet that matches nothing is dropped).
-  const FilterRule* classify(FilterList l, const FilterKey& key) const;
+  const FilterRule* classify(FilterList l, const FilterKey& key) const { return classify(static_cast<size_t>(l), key); }
+  const FilterRule* classify_vpn(uint16_t connection, bool incoming, const FilterKey& key) const {
+    return classify(vpn_list(connection, incoming), key);
+  }
 
   // Per-worker hit counters, indexed by the FilterRule's place in rules().
   void hit(unsigned worker, const FilterRule* rule) { hits_[worker][index_of(rule)].add(); }
@@ -78,9 +89,11 @@ class Filter {
  private:
   Filter() = default;
   size_t index_of(const FilterRule* r) const { return static_cast<size_t>(r - rules_.data()); }
+  static size_t vpn_list(uint16_t connection, bool incoming) { return kFilterLists + 2u * connection + (incoming ? 0 : 1); }
+  const FilterRule* classify(size_t list, const FilterKey& key) const;
 
-  std::array<config::DefaultPolicy, kFilterLists> policy_{};
-  std::array<rte_acl_ctx*, kFilterLists> acl_{};
+  std::vector<config::DefaultPolicy> policy_;  // interface lists, then two per VPN connection
+  std::vector<rte_acl_ctx*> acl_;
   std::vector<FilterRule> rules_;  // userdata of an ACL rule = index + 1
   std::vector<std::unique_ptr<Counter[]>> hits_;
   bool abort_ = false;

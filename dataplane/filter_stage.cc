@@ -23,6 +23,7 @@ using conntrack::PacketInfo;
 
 constexpr double kLogRate = 200;  // lines per second per worker
 constexpr uint8_t kFromBox = 1;    // Entry::flags: opened by the box itself
+constexpr uint8_t kThroughVpn = 2;  // Entry::flags: admitted by a VPN firewall
 constexpr double kLogBurst = 200;
 
 struct [[gnu::packed]] TcpHeader {
@@ -332,6 +333,72 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   return true;
 }
 
+bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, const Flow& flow, const SaRuntime* from,
+                         const SaRuntime* to, uint16_t in, uint16_t in_vlan, int out, uint64_t now) {
+  auto* bytes = rte_pktmbuf_mtod_offset(m, uint8_t*, ip_offset);
+  conntrack::FlowKey now_key;
+  nat::read_tuple(bytes, rte_pktmbuf_data_len(m) - ip_offset, now_key);
+  const FilterKey key = filter_key(now_key, in);
+  const FilterRule* decided = nullptr;
+  // Out of one tunnel (its incoming list), into one (its outgoing list), or both (hub and spoke).
+  for (const SaRuntime* sa : {from, to}) {
+    if (!sa) continue;
+    const bool incoming = sa == from;
+    const int connection = g.vpn_connection(*sa);
+    if (connection < 0) continue;  // no longer configured: only its SA remains, until deleted
+    const auto c = static_cast<uint16_t>(connection);
+    config::ActionKind action = config::ActionKind::kAccept;
+    switch (g.filter().vpn_policy(c, incoming)) {
+      case config::DefaultPolicy::kAccept: break;
+      case config::DefaultPolicy::kDrop: action = config::ActionKind::kDrop; break;
+      case config::DefaultPolicy::kRules: {
+        const FilterRule* rule = g.filter().classify_vpn(c, incoming, key);
+        if (!rule) {
+          drop(m, DropReason::filter_no_match);
+          return false;
+        }
+        g.filter().hit(res_.worker, rule);
+        if (rule->log) log_decision(m, ip_offset, *rule, in, out, now);
+        action = rule->action;
+        decided = rule;
+        break;
+      }
+    }
+    if (action == config::ActionKind::kReject) {
+      // The answer goes back through the tunnel (send_generated_ip protects it), from the box's
+      // address on the side of the tunnel's local network, which the tunnel carries.
+      if (flow.key.protocol == config::kProtoTcp && !flow.trailing_fragment) {
+        send_tcp_reset(g, m, ip_offset, now);
+      } else if (incoming && out >= 0) {
+        send_icmp_error(g, m, ip_offset, static_cast<uint16_t>(out), 0, kIcmpUnreachable, 3, 0, now);
+      } else {
+        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now);
+      }
+      drop(m, DropReason::filter_reject);
+      return false;
+    }
+    if (action != config::ActionKind::kAccept) {
+      drop(m, decided ? DropReason::filter_rule_drop : DropReason::filter_policy_drop);
+      return false;
+    }
+  }
+  if (!flow.trailing_fragment && !flow.icmp_error && !conntrack::opens_connection(flow.key.protocol, flow.info)) {
+    drop(m, DropReason::tcp_no_connection);
+    return false;
+  }
+  if (flow.icmp_error || flow.trailing_fragment) return true;
+  conntrack::Entry* e = conntrack_.insert(flow.key, flow.info, now, now_key.reversed());
+  if (!e) {
+    drop(m, DropReason::conntrack_full);
+    return false;
+  }
+  e->flags |= kThroughVpn;
+  conntrack_.set_rule_id(*e, decided ? decided->rule_id : 0);
+  e->generation = static_cast<uint32_t>(g.number());
+  counters_.event(Event::connections_created);
+  return true;
+}
+
 namespace {
 
 // Where masquerading starts probing for a port: a mix (splitmix64's finaliser) of the internal
@@ -398,7 +465,8 @@ bool Pipeline::allocate_port(const Generation& g, const conntrack::FlowKey& inte
 bool Pipeline::recheck(const Generation& g, conntrack::Entry& e) {
   e.generation = static_cast<uint32_t>(g.number());
   // The box's own connections are not filtered; forwarded ones never were.
-  if (!g.filter().abort_on_reconfiguration() || (e.flags & kFromBox)) return true;
+  // VPN connections stay: their SAs, not the interface lists, decide (docs/esp.md).
+  if (!g.filter().abort_on_reconfiguration() || (e.flags & (kFromBox | kThroughVpn))) return true;
   auto dnat = g.nat().destination(e.key);
   if (dnat && dnat->forwarded) return true;
   // The connection as the filter saw it: after destination NAT.
@@ -567,6 +635,7 @@ void Pipeline::log_decision(const rte_mbuf* m, uint16_t ip_offset,
   r.out_interface = out < 0 ? 0xffff : static_cast<uint16_t>(out);
   r.position = rule.position;
   r.list = static_cast<uint8_t>(rule.list);
+  r.connection = rule.connection;
   r.action = static_cast<uint8_t>(rule.action);
   r.protocol = ip->protocol;
   r.tos = ip->tos;

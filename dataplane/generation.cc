@@ -1,5 +1,7 @@
 #include "dataplane/generation.h"
 
+#include "dataplane/ipsec_tables.h"
+
 #include <rte_errno.h>
 
 #include <algorithm>
@@ -26,10 +28,16 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   }
   std::unique_ptr<Generation> g(new Generation());
   g->number_ = tables.generation;
-  g->filter_ = Filter::build(tables.firewall, workers, error);
+  g->filter_ = Filter::build(tables.firewall, tables.ipsec.connections, workers, error);
   if (!g->filter_) return nullptr;
   g->nat_ = nat::Rules(tables.nat);
   g->ipsec_mtu_ = tables.ipsec.mtu;
+  for (const auto& c : tables.ipsec.connections) {
+    g->vpn_names_.push_back(c.name);
+    for (const auto& t : c.tunnels) {
+      if (!t.transport) g->vpn_tunnels_.push_back({t.local, t.remote, static_cast<uint16_t>(g->vpn_names_.size() - 1)});
+    }
+  }
   g->forward_between_vpns_ = tables.ipsec.forward_between_connections;
   g->timeouts_ = conntrack::Timeouts::from_config(tables.dataplane.timeouts, hz);
 
@@ -162,6 +170,17 @@ void Generation::route(const uint32_t* destinations, int32_t* next_hops, unsigne
 int32_t Generation::route(uint32_t destination) const {
   uint32_t hop = 0;
   return rte_lpm_lookup(lpm_, destination, &hop) == 0 ? static_cast<int32_t>(hop) : default_hop_;
+}
+
+int Generation::vpn_connection(const SaRuntime& sa) const {
+  if (sa.local_ts.empty() || sa.remote_ts.empty()) return -1;
+  const uint32_t local = sa.local_ts.front().network, remote = sa.remote_ts.front().network;
+  for (const auto& t : vpn_tunnels_) {
+    if (t.local.contains(config::Ipv4Address{local}) && t.remote.contains(config::Ipv4Address{remote})) {
+      return t.connection;
+    }
+  }
+  return -1;
 }
 
 }  // namespace bulwark::dataplane

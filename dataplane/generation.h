@@ -83,6 +83,10 @@ class Generation {
   // IPsec: the largest inner packet a tunnel carries (manual 11.4), and whether traffic from one
   // VPN connection may be encrypted into another (hub and spoke, chapter 14).
   uint16_t ipsec_mtu() const { return ipsec_mtu_; }
+  // The VPN connection whose tunnel an SA belongs to (its selectors inside one of the tunnel
+  // entries' networks), or -1. For the VPN firewall, on new connections only.
+  int vpn_connection(const struct SaRuntime& sa) const;
+  const std::vector<std::string>& vpn_names() const { return vpn_names_; }
   bool forward_between_vpns() const { return forward_between_vpns_; }
 
   // Interface index of a DPDK port (an interface port, not a punt port), or -1.
@@ -114,6 +118,12 @@ class Generation {
   nat::Rules nat_;
   conntrack::Timeouts timeouts_{};
   uint16_t ipsec_mtu_ = 1414;
+  struct VpnTunnel {
+    config::Ipv4Prefix local, remote;
+    uint16_t connection;
+  };
+  std::vector<VpnTunnel> vpn_tunnels_;
+  std::vector<std::string> vpn_names_;
   bool forward_between_vpns_ = false;
   std::vector<config::Role> roles_;
   std::vector<InterfaceRuntime> interfaces_;

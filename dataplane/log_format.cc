@@ -23,10 +23,16 @@ const char* action_name(uint8_t action) {
 
 }  // namespace
 
-std::string format_log(const LogRecord& r, const std::vector<std::string>& names) {
+std::string format_log(const LogRecord& r, const std::vector<std::string>& names,
+                       const std::vector<std::string>& vpn_names) {
+  const char* list = filter_list_name(static_cast<FilterList>(r.list));
+  std::string prefix = r.connection == 0xffff
+                           ? fmt::format("fw-{}", list)
+                           : fmt::format("fw-vpn_{}-{}", name_of(r.connection, vpn_names),
+                                         static_cast<FilterList>(r.list) == FilterList::kIncoming ? "in" : "out");
   std::string line = fmt::format(
-      "fw-{}-{} act={} IN={} OUT={} SRC={} DST={} LEN={} TOS=0x{:02x} TTL={} ID={}",
-      filter_list_name(static_cast<FilterList>(r.list)), r.position, action_name(r.action),
+      "{}-{} act={} IN={} OUT={} SRC={} DST={} LEN={} TOS=0x{:02x} TTL={} ID={}", prefix, r.position,
+      action_name(r.action),
       name_of(r.in_interface, names), name_of(r.out_interface, names),
       config::Ipv4Address{r.src}.str(), config::Ipv4Address{r.dst}.str(), r.length, r.tos, r.ttl,
       r.ip_id);

@@ -11,6 +11,9 @@
 
 namespace bulwark::dataplane {
 
-std::string format_log(const LogRecord& r, const std::vector<std::string>& interface_names);
+// `vpn_names`: the VPN connections, for lines of their firewalls ("fw-vpn_NAME-in-1 …", as the
+// manual's chapter 15.5 shows them).
+std::string format_log(const LogRecord& r, const std::vector<std::string>& interface_names,
+                       const std::vector<std::string>& vpn_names = {});
 
 }  // namespace bulwark::dataplane

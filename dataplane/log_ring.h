@@ -19,6 +19,7 @@ struct LogRecord {
   uint16_t length = 0, ip_id = 0;
   uint16_t in_interface = 0, out_interface = 0xffff;  // 0xffff: the box itself
   uint16_t position = 0;
+  uint16_t connection = 0xffff;  // VPN firewall: the connection's index
   uint8_t list = 0, action = 0, protocol = 0, tos = 0, ttl = 0, icmp_type = 0, icmp_code = 0;
   char comment[48] = {};
 };

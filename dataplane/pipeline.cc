@@ -245,7 +245,9 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     uint32_t d = h->dst.to_host();
     ++local_count;
     if (g.is_local(d)) {
-      if (flow.via || !flow.is_new || admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now)) punt(g, m, iface);
+      const bool admitted = !flow.is_new || (flow.via ? admit_vpn(g, m, offset, flow, flow.via, nullptr, iface, ip_vlan[i], -1, now)
+                                                      : admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now));
+      if (admitted) punt(g, m, iface);
       continue;
     }
     if (is_not_routable_destination(d) || ip_broadcast[i]) {
@@ -269,6 +271,11 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
         if (!p->sa) {
           drop(m, DropReason::ipsec_no_sa);
           continue;
+        }
+        if (flow.is_new) {
+          const int32_t peer = g.route(p->sa->outer_dst);
+          const int out = peer < 0 ? -1 : g.next_hop(peer).interface;
+          if (!admit_vpn(g, m, offset, flow, flow.via, p->sa, iface, ip_vlan[i], out, now)) continue;
         }
         rte_pktmbuf_adj(m, offset);
         if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], true, now)) continue;
@@ -303,7 +310,10 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     }
     const NextHop& nh = g.next_hop(hop[i]);
     rte_pktmbuf_adj(m, ip_offset[i]);
-    if (flows[i].is_new && !flows[i].via && !admit_new(g, m, 0, flows[i], iface, ip_vlan[i], nh.interface, now)) continue;
+    if (flows[i].is_new && !(flows[i].via ? admit_vpn(g, m, 0, flows[i], flows[i].via, nullptr, iface, ip_vlan[i], nh.interface, now)
+                                          : admit_new(g, m, 0, flows[i], iface, ip_vlan[i], nh.interface, now))) {
+      continue;
+    }
     auto* h = rte_pktmbuf_mtod(m, Ipv4Header*);
     Egress out{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst[i]};
     uint16_t mtu = g.interfaces()[nh.interface].mtu;

@@ -201,6 +201,18 @@ void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, u
 void Pipeline::send_generated_ip(const Generation& g, rte_mbuf* m, uint64_t now) {
   const auto* ip = rte_pktmbuf_mtod(m, const Ipv4Header*);
   uint32_t dst = ip->dst.to_host();
+  // An answer to tunnel traffic (an ICMP error, a reset) goes back through the tunnel.
+  if (ipsec_) {
+    if (const OutboundPolicy* p = ipsec_->outbound(ip->src.to_host(), dst, ip->protocol)) {
+      if (!p->sa) {
+        counters_.event(Event::tx_generated_failed);
+        rte_pktmbuf_free(m);
+        return;
+      }
+      if (encapsulate(g, *p->sa, m, 0, 0, false, now)) send_outer(g, m, TxKind::kGenerated, now);
+      return;
+    }
+  }
   int32_t hop = g.route(dst);
   if (hop < 0) {
     counters_.event(Event::tx_generated_failed);

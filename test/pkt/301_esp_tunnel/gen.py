@@ -21,11 +21,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
-from cryptography.hazmat.primitives import hashes, hmac  # noqa: E402
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: E402
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
-from golden import (ICMP_FRAG_NEEDED, arp_request, ether, generate, icmp_error, inet_checksum,  # noqa: E402
-                    ip_packet, pad, routed)
+from esp_frames import esp_cbc_sha256, esp_gcm, outer, policy_record, sa_record  # noqa: E402
+from golden import (ICMP_FRAG_NEEDED, arp_reply, arp_request, ether, generate, icmp_error,  # noqa: E402
+                    inet_checksum, ip_packet, pad, routed)
 from scapy.all import IP, UDP, Ether, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.1", "10.1.0.1"
@@ -42,57 +40,20 @@ IN3_ENC, IN3_INT = bytes(range(0x60, 0x80)), bytes(range(0x80, 0xA0))
 
 
 def records():
-    def sa(spi, direction, src, dst, enc, enc_name, enc_key, local, remote, reqid, integ=0,
-           int_name="", int_key=b"", encap=(0, 0)):
-        return (f"sa spi={spi} proto=50 dir={direction} src={src} dst={dst} "
-                f"encap={1 if encap[0] else 0} sport={encap[0]} dport={encap[1]} reqid={reqid} "
-                f"mode=tunnel enc={enc} enc_name={enc_name} enc_key={enc_key.hex()} int={integ} "
-                f"int_name={int_name} int_key={int_key.hex()} replay=32 esn=0 soft_s=0 hard_s=0 "
-                f"soft_b=0 hard_b=0 soft_p=0 hard_p=0 local_ts={local} remote_ts={remote}")
     one, two, three = "192.168.1.0/24", "192.168.2.0/24", "192.168.3.0/24"
     return [
-        sa(OUT_SPI, "out", BOX_EXT, PEER, 20, "AES_GCM_16_128", OUT_KEY, one, two, 1),
-        sa(IN_SPI, "in", PEER, BOX_EXT, 20, "AES_GCM_16_128", IN_KEY, one, two, 1),
-        sa(OUT3_SPI, "out", BOX_EXT, NATTED, 20, "AES_GCM_16_256", OUT3_KEY, one, three, 2,
-           encap=(4500, 4501)),
-        sa(IN3_SPI, "in", NATTED, BOX_EXT, 12, "AES_CBC_256", IN3_ENC, one, three, 2, 12,
-           "HMAC_SHA2_256_128", IN3_INT, encap=(4501, 4500)),
-        f"policy dir=out src={one} dst={two} proto=0 reqid=1 spi={OUT_SPI} refs=1",
-        f"policy dir=in src={two} dst={one} proto=0 reqid=1 spi={IN_SPI} refs=1",
-        f"policy dir=fwd src={two} dst={one} proto=0 reqid=1 spi={IN_SPI} refs=1",
-        f"policy dir=out src={one} dst={three} proto=0 reqid=2 spi={OUT3_SPI} refs=1",
-        f"policy dir=in src={three} dst={one} proto=0 reqid=2 spi={IN3_SPI} refs=1",
+        sa_record(OUT_SPI, "out", BOX_EXT, PEER, 20, "AES_GCM_16_128", OUT_KEY, one, two, 1),
+        sa_record(IN_SPI, "in", PEER, BOX_EXT, 20, "AES_GCM_16_128", IN_KEY, one, two, 1),
+        sa_record(OUT3_SPI, "out", BOX_EXT, NATTED, 20, "AES_GCM_16_256", OUT3_KEY, one, three, 2,
+                  encap=(4500, 4501)),
+        sa_record(IN3_SPI, "in", NATTED, BOX_EXT, 12, "AES_CBC_256", IN3_ENC, one, three, 2, 12,
+                  "HMAC_SHA2_256_128", IN3_INT, encap=(4501, 4500)),
+        policy_record("out", one, two, 1, OUT_SPI),
+        policy_record("in", two, one, 1, IN_SPI),
+        policy_record("fwd", two, one, 1, IN_SPI),
+        policy_record("out", one, three, 2, OUT3_SPI),
+        policy_record("in", three, one, 2, IN3_SPI),
     ]
-
-
-def trailer(payload, block, next_header=4):
-    n = (len(payload) + 2 + block - 1) // block * block
-    k = n - len(payload) - 2
-    return payload + bytes(range(1, k + 1)) + bytes([k, next_header])
-
-
-def esp_gcm(key, spi, seq, payload, next_header=4):
-    iv = struct.pack("!Q", seq)
-    head = struct.pack("!II", spi, seq)
-    return head + iv + AESGCM(key[:-4]).encrypt(key[-4:] + iv, trailer(payload, 4, next_header), head)
-
-
-def esp_cbc_sha256(enc, integ, spi, seq, payload, iv):
-    head = struct.pack("!II", spi, seq)
-    e = Cipher(algorithms.AES(enc), modes.CBC(iv)).encryptor()
-    body = head + iv + e.update(trailer(payload, 16)) + e.finalize()
-    h = hmac.HMAC(integ, hashes.SHA256())
-    h.update(body)
-    return body + h.finalize()[:16]
-
-
-def outer(src, dst, proto, body, ident, tos=0, udp=None):
-    if udp:
-        body = struct.pack("!HHHH", udp[0], udp[1], 8 + len(body), 0) + body
-    hdr = bytearray(struct.pack("!BBHHHBBH4s4s", 0x45, tos, 20 + len(body), ident, 0, 64, proto, 0,
-                                bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))))
-    hdr[10:12] = struct.pack("!H", inet_checksum(hdr))
-    return bytes(hdr) + body
 
 
 def forwarded_inner(frame):
@@ -105,11 +66,11 @@ def build(c):
     c.ipsec_records = records()
     # Neighbours: the host and both peers ask for the box (learned, nothing waits for ARP).
     c.rx("internal", pad(arp_request(HOST_MAC, HOST, BOX_INT)), "consumed")
-    c.tx("internal", routed_arp(i, BOX_INT, HOST_MAC, HOST), "generated")
+    c.tx("internal", arp_reply(i, BOX_INT, HOST_MAC, HOST), "generated")
     c.rx("external", pad(arp_request(PEER_MAC, PEER, BOX_EXT)), "consumed")
-    c.tx("external", routed_arp(e, BOX_EXT, PEER_MAC, PEER), "generated")
+    c.tx("external", arp_reply(e, BOX_EXT, PEER_MAC, PEER), "generated")
     c.rx("external", pad(arp_request(NATTED_MAC, NATTED, BOX_EXT)), "consumed", same_burst=True)
-    c.tx("external", routed_arp(e, BOX_EXT, NATTED_MAC, NATTED), "generated")
+    c.tx("external", arp_reply(e, BOX_EXT, NATTED_MAC, NATTED), "generated")
 
     def from_host(dst, ident, payload=b"x" * 18, tos=0, flags=0):
         return Ether(dst=i, src=HOST_MAC) / IP(src=HOST, dst=dst, id=ident, tos=tos, flags=flags) / \
@@ -193,11 +154,6 @@ def build(c):
              outer(BOX_EXT, PEER, 50, esp_gcm(OUT_KEY, OUT_SPI, 3 + n, bytes(hdr) + piece), ident),
              "forwarded" if n == 0 else "generated")
         ident += 1
-
-
-def routed_arp(src_mac, src_ip, dst_mac, dst_ip):
-    from golden import arp_reply
-    return arp_reply(src_mac, src_ip, dst_mac, dst_ip)
 
 
 def ip_frame(frame):
