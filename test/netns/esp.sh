@@ -7,9 +7,9 @@
 #   host1 (192.168.1.10) ── box1 [192.168.1.1 | 10.1.0.1] ══ ESP ══ [10.1.0.2 | 192.168.2.1] box2 ── host2 (192.168.2.20)
 #
 # Checked: the tunnel comes up, both dataplanes hold its SAs, ping and TCP pass between the hosts
-# and only ESP (never their plaintext) crosses the wire between the boxes, the SAs count the
-# traffic and charon sees those counters (query_sa), and after `bulwark vpn down` the hosts
-# cannot reach each other in plaintext.
+# and only ESP (never their plaintext) crosses the wire between the boxes, the VPN firewall drops
+# what its rules forbid, the SAs count the traffic and charon sees those counters (query_sa), and
+# after `bulwark vpn down` the hosts cannot reach each other in plaintext.
 # Usage: esp.sh BUILD_DIR
 BUILD=$(cd "$1" && pwd)
 source "$(dirname "$0")/lib.sh"
@@ -49,6 +49,13 @@ ipsec:
       authentication: {method: psk, psk: {env: VPN_PSK}, local_id: box$1.example.com, remote_id: box$2.example.com}
       tunnels:
         - {type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}
+      firewall:   # the VPN firewall (manual 10.4): from the other site only ping and the echo service
+        incoming:
+          default: rules
+          rules:
+            - {protocol: icmp, action: accept}
+            - {protocol: tcp, to_port: 7007, action: accept}
+            - {protocol: udp, to_port: 7008, action: drop, log: true, comment: not through the VPN}
 YAML
 }
 box_config 1 2 $X1 10.1.0.2 initiate ext >"$TMP/box1.yaml"
@@ -96,6 +103,24 @@ counted() { [ "$(packets 1)" -ge 10 ] && [ "$(packets 2)" -ge 10 ]; }
 check "the dataplanes' SAs count the traffic" counted
 check "charon sees the dataplane's counters (query_sa)" wait_for "counters in charon" 10 \
   sh -c "ip netns exec $X1 swanctl --list-sas --uri unix://$TMP/iked1/charon.vici 2>/dev/null | grep -Eq 'in .*[1-9][0-9]* bytes, +[1-9][0-9]* packets'"
+# UDP to port 7008 crosses the tunnel but box 2's VPN firewall drops it.
+ip netns exec $H2 python3 -c "
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.168.2.20', 7008)); s.settimeout(3)
+try:
+    s.recv(100); print('received')
+except socket.timeout:
+    print('nothing')" >"$TMP/udp.out" &
+UDP=$!
+sleep 0.5
+ip netns exec $H1 python3 -c "
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for _ in range(3): s.sendto(b'x', ('192.168.2.20', 7008))"
+wait $UDP || true
+check "box 2's VPN firewall drops what its rules do not allow" grep -qx nothing "$TMP/udp.out"
+check "... counted as a rule drop in box 2" \
+  sh -c "'$BULWARK' status --socket '$TMP/dp2.sock' | grep -Eq 'dropped filter_rule_drop +[3-9]'"
 check "no ESP failures were counted" \
   sh -c "! '$BULWARK' sa --socket '$TMP/dp2.sock' | grep -v 'replayed 0, authentication failed 0, malformed 0' | grep -q 'replayed'"
 
