@@ -18,63 +18,8 @@ ip -n $B2 addr add 10.1.0.102/16 dev wan
 ip -n $B2 addr add 192.168.2.1/24 dev lo
 export VPN_PSK="interop-$RANDOM-$RANDOM"
 
-# Box 2: Debian's charon, with its own /run (its pid file is fixed) and settings.
-S=$TMP/stock
-mkdir -p "$S/run"
-cat >"$S/strongswan.conf" <<CONF
-charon {
-  load = random nonce openssl pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici
-  install_routes = no
-  plugins {
-    vici {
-      socket = unix://$S/charon.vici
-    }
-  }
-  filelog {
-    stderr {
-      default = 1
-    }
-  }
-}
-CONF
-cat >"$S/swanctl.conf" <<CONF
-connections {
-  to-box1 {
-    version = 2
-    local_addrs = 10.1.0.102
-    remote_addrs = %any
-    proposals = aes256-sha256-modp2048
-    local {
-      auth = psk
-      id = box2.example.com
-    }
-    remote {
-      auth = psk
-      id = box1.example.com
-    }
-    children {
-      to-box1 {
-        local_ts = 192.168.2.0/24
-        remote_ts = 192.168.1.0/24
-        esp_proposals = aes128gcm16-modp2048
-      }
-    }
-  }
-}
-secrets {
-  ike-box1 {
-    id = box1.example.com
-    secret = "$VPN_PSK"
-  }
-}
-CONF
-chmod 600 "$S/swanctl.conf"
-ip netns exec $B2 sh -c "mount --bind '$S/run' /run && STRONGSWAN_CONF='$S/strongswan.conf' exec /usr/lib/ipsec/charon" \
-  >"$TMP/stock.log" 2>&1 &
-PIDS+=($!)
-wait_for "the stock charon" 20 test -S "$S/charon.vici"
-check "swanctl loads the stock side" \
-  sh -c "swanctl --load-all --file '$S/swanctl.conf' --uri 'unix://$S/charon.vici' >'$TMP/swanctl-load.log' 2>&1"
+source "$(dirname "$0")/stock_charon.sh"
+check "swanctl loads the stock side" start_stock_charon $B2 10.1.0.102 192.168.2.0/24 192.168.1.0/24 no
 
 cat >"$TMP/box1.yaml" <<YAML
 version: 1
@@ -93,8 +38,8 @@ ip netns exec $B1 "$IKED" --run-dir "$TMP/box1" "$TMP/box1.yaml" >"$TMP/box1.log
 PIDS+=($!)
 
 check "the tunnel to the stock charon comes up" \
-  wait_for "the CHILD_SA" 20 sh -c "swanctl --list-sas --raw --uri 'unix://$S/charon.vici' | grep -q 'state=INSTALLED'"
-swanctl --list-sas --raw --uri "unix://$S/charon.vici" >"$TMP/stock-sas.txt"
+  wait_for "the CHILD_SA" 20 sh -c "swanctl --list-sas --raw --uri '$STOCK_VICI' | grep -q 'state=INSTALLED'"
+swanctl --list-sas --raw --uri "$STOCK_VICI" >"$TMP/stock-sas.txt"
 "$BULWARK" sa --socket "$TMP/box1/iked.sock" --json >"$TMP/box1-sas.json"
 check "the SPIs agree: our outbound SPI is the stock side's inbound one and back" \
   /usr/bin/python3 - "$TMP/stock-sas.txt" "$TMP/box1-sas.json" <<'PY'
