@@ -339,6 +339,15 @@ std::string encode_dataplane_tables(const Tables& t) {
       w.u8(tunnel.transport);
       w.prefix(tunnel.local);
       w.prefix(tunnel.remote);
+      w.u8(static_cast<uint8_t>(tunnel.local_nat));
+      w.u32(static_cast<uint32_t>(tunnel.local_nat_map.size()));
+      for (const auto& m : tunnel.local_nat_map) {
+        w.prefix(m.real);
+        w.prefix(m.virtual_network);
+      }
+      w.prefix(tunnel.masquerade_internal);
+      w.u8(tunnel.remote_nat.has_value());
+      w.prefix(tunnel.remote_nat.value_or(Ipv4Prefix{}));
     }
     write_list(w, c.firewall_incoming);
     write_list(w, c.firewall_outgoing);
@@ -535,7 +544,32 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
       tunnel.transport = r.u8() != 0;
       tunnel.local = r.prefix();
       tunnel.remote = r.prefix();
-      c.tunnels.push_back(tunnel);
+      uint8_t mode = r.u8();
+      if (mode > static_cast<uint8_t>(LocalNat::Mode::kMasquerade)) {
+        error = "malformed VPN tunnel";
+        return std::nullopt;
+      }
+      tunnel.local_nat = static_cast<LocalNat::Mode>(mode);
+      uint32_t maps = r.count(10);
+      for (uint32_t m = 0; m < maps && r.ok(); ++m) {
+        OneToOneEntry o;
+        o.real = r.prefix();
+        o.virtual_network = r.prefix();
+        if (o.real.length != o.virtual_network.length) {
+          error = "malformed VPN 1:1 NAT";
+          return std::nullopt;
+        }
+        tunnel.local_nat_map.push_back(o);
+      }
+      tunnel.masquerade_internal = r.prefix();
+      bool remote_nat = r.u8() != 0;
+      Ipv4Prefix mapped = r.prefix();
+      if (remote_nat) tunnel.remote_nat = mapped;
+      if (remote_nat && mapped.length != tunnel.remote.length) {
+        error = "malformed VPN remote 1:1 NAT";
+        return std::nullopt;
+      }
+      c.tunnels.push_back(std::move(tunnel));
     }
     if (!read_list(r, c.firewall_incoming, 0, t.interfaces.size()) ||
         !read_list(r, c.firewall_outgoing, 0, t.interfaces.size())) {

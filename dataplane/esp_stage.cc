@@ -13,6 +13,7 @@
 #include "dataplane/headers.h"
 #include "dataplane/ipsec_tables.h"
 #include "dataplane/pipeline.h"
+#include "nat/rewrite.h"
 
 namespace bulwark::dataplane {
 namespace {
@@ -223,6 +224,16 @@ void Pipeline::send_outer(const Generation& g, rte_mbuf* m, TxKind kind, uint64_
   const uint32_t dst = rte_pktmbuf_mtod(m, const Ipv4Header*)->dst.to_host();
   const NextHop& nh = g.next_hop(g.route(dst));  // encapsulate checked that there is a route
   emit(g, m, Egress{nh.interface, nh.vlan, nh.gateway ? nh.gateway : dst}, kind, now);
+}
+
+void Pipeline::translate(rte_mbuf* m, uint16_t ip_offset, uint32_t src, uint32_t dst) {
+  auto* ip = rte_pktmbuf_mtod_offset(m, uint8_t*, ip_offset);
+  const size_t available = rte_pktmbuf_data_len(m) - ip_offset;
+  conntrack::FlowKey to;
+  nat::read_tuple(ip, available, to);
+  to.src = src;
+  to.dst = dst;
+  nat::rewrite(ip, available, to);
 }
 
 bool Pipeline::must_protect(const rte_mbuf* frame) const {

@@ -32,6 +32,7 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   if (!g->filter_) return nullptr;
   g->nat_ = nat::Rules(tables.nat);
   g->ipsec_mtu_ = tables.ipsec.mtu;
+  g->vpn_nat_ = nat::VpnNat(tables.ipsec.connections);
   for (const auto& c : tables.ipsec.connections) {
     g->vpn_names_.push_back(c.name);
     for (const auto& t : c.tunnels) {

@@ -17,6 +17,7 @@
 #include "conntrack/conntrack.h"
 #include "dataplane/filter.h"
 #include "nat/rules.h"
+#include "nat/vpn_nat.h"
 
 namespace bulwark::dataplane {
 
@@ -87,6 +88,8 @@ class Generation {
   // entries' networks), or -1. For the VPN firewall, on new connections only.
   int vpn_connection(const struct SaRuntime& sa) const;
   const std::vector<std::string>& vpn_names() const { return vpn_names_; }
+  // NAT inside tunnels (chapter 13), or nullptr when no tunnel has any.
+  const nat::VpnNat* vpn_nat() const { return vpn_nat_.empty() ? nullptr : &vpn_nat_; }
   bool forward_between_vpns() const { return forward_between_vpns_; }
 
   // Interface index of a DPDK port (an interface port, not a punt port), or -1.
@@ -124,6 +127,7 @@ class Generation {
   };
   std::vector<VpnTunnel> vpn_tunnels_;
   std::vector<std::string> vpn_names_;
+  nat::VpnNat vpn_nat_;
   bool forward_between_vpns_ = false;
   std::vector<config::Role> roles_;
   std::vector<InterfaceRuntime> interfaces_;

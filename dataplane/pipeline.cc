@@ -201,22 +201,25 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       break;
     }
     if (!valid) continue;
+    if (via) {
+      // Out of a tunnel: inside the SA's selectors, then translated to the local view (VPN NAT).
+      auto* h = rte_pktmbuf_mtod_offset(m, Ipv4Header*, offset);
+      uint32_t src = h->src.to_host(), dst = h->dst.to_host();
+      if (!via->admits(src, dst)) {
+        drop(m, DropReason::esp_selector_mismatch);
+        continue;
+      }
+      if (g.vpn_nat() && g.vpn_nat()->inbound(src, dst)) translate(m, offset, src, dst);
+    }
     flows[checked] = Flow{};
     if (!prepare_flow(m, offset, flows[checked])) {
       drop(m, DropReason::ipv4_truncated);
       continue;
     }
     flows[checked].via = via;
-    if (ipsec_) {
-      const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
-      if (via && !via->admits(h->src.to_host(), h->dst.to_host())) {
-        drop(m, DropReason::esp_selector_mismatch);
-        continue;
-      }
-      if (!via && !plaintext_allowed(g, m, offset)) {
-        drop(m, DropReason::ipsec_plaintext);
-        continue;
-      }
+    if (ipsec_ && !via && !plaintext_allowed(g, m, offset)) {
+      drop(m, DropReason::ipsec_plaintext);
+      continue;
     }
     ip[checked] = m;
     ip_vlan[checked] = ip_vlan[i];
@@ -263,7 +266,10 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     // Into a tunnel: an outbound policy covers the packet. From here on it is the outer packet.
     uint16_t fwd_offset = offset;
     if (ipsec_) {
-      if (const OutboundPolicy* p = ipsec_->outbound(h->src.to_host(), d, h->protocol)) {
+      // The tunnel's view of the addresses (VPN NAT) decides which policy applies.
+      uint32_t tunnel_src = h->src.to_host(), tunnel_dst = d;
+      const bool translated = g.vpn_nat() && g.vpn_nat()->outbound(tunnel_src, tunnel_dst);
+      if (const OutboundPolicy* p = ipsec_->outbound(tunnel_src, tunnel_dst, h->protocol)) {
         if (flow.via && !g.forward_between_vpns()) {
           drop(m, DropReason::ipsec_vpn_to_vpn);
           continue;
@@ -277,6 +283,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
           const int out = peer < 0 ? -1 : g.next_hop(peer).interface;
           if (!admit_vpn(g, m, offset, flow, flow.via, p->sa, iface, ip_vlan[i], out, now)) continue;
         }
+        if (translated) translate(m, offset, tunnel_src, tunnel_dst);
         rte_pktmbuf_adj(m, offset);
         if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], true, now)) continue;
         fwd_offset = 0;

@@ -177,6 +177,8 @@ class Pipeline {
   void send_outer(const Generation& g, rte_mbuf* m, TxKind kind, uint64_t now);
   [[gnu::noinline]] void fragment_and_protect(const Generation& g, const SaRuntime& sa, rte_mbuf* m,
                                               uint16_t inner_mtu, uint16_t in, uint16_t in_vlan, uint64_t now);
+  // Rewrites the packet's addresses (VPN NAT), checksums updated.
+  void translate(rte_mbuf* m, uint16_t ip_offset, uint32_t src, uint32_t dst);
   // Inbound policy: may this packet (not decrypted) arrive in plaintext?
   bool plaintext_allowed(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;
 
