@@ -71,6 +71,7 @@ enum class DropReason : uint8_t {
   ipsec_no_sa,
   ipsec_plaintext,
   ipsec_vpn_to_vpn,
+  vpn_nat_unsolicited,
   count
 };
 
@@ -129,9 +130,10 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"ipsec_no_sa", "an outbound policy protects the packet but its SA is not installed"},
     {"ipsec_plaintext", "plaintext that a VPN connection's policy requires protected"},
     {"ipsec_vpn_to_vpn", "from one VPN connection into another (forwarding between VPNs is off)"},
+    {"vpn_nat_unsolicited", "from a tunnel to a local masquerading address (one-directional)"},
 }};
 static_assert(kDropReasons[static_cast<size_t>(DropReason::nat_fragment)].name == "nat_fragment");
-static_assert(kDropReasons[static_cast<size_t>(DropReason::ipsec_vpn_to_vpn)].name == "ipsec_vpn_to_vpn");
+static_assert(kDropReasons[static_cast<size_t>(DropReason::vpn_nat_unsolicited)].name == "vpn_nat_unsolicited");
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
 
 inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }

@@ -334,10 +334,13 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
 }
 
 bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, const Flow& flow, const SaRuntime* from,
-                         const SaRuntime* to, uint16_t in, uint16_t in_vlan, int out, uint64_t now) {
+                         const SaRuntime* to, uint16_t in, uint16_t in_vlan, int out, uint32_t masquerade,
+                         uint64_t now) {
   auto* bytes = rte_pktmbuf_mtod_offset(m, uint8_t*, ip_offset);
+  const size_t available = rte_pktmbuf_data_len(m) - ip_offset;
   conntrack::FlowKey now_key;
-  nat::read_tuple(bytes, rte_pktmbuf_data_len(m) - ip_offset, now_key);
+  nat::read_tuple(bytes, available, now_key);
+
   const FilterKey key = filter_key(now_key, in);
   const FilterRule* decided = nullptr;
   // Out of one tunnel (its incoming list), into one (its outgoing list), or both (hub and spoke).
@@ -386,8 +389,21 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     drop(m, DropReason::tcp_no_connection);
     return false;
   }
-  if (flow.icmp_error || flow.trailing_fragment) return true;
-  conntrack::Entry* e = conntrack_.insert(flow.key, flow.info, now, now_key.reversed());
+  if (flow.icmp_error || flow.trailing_fragment) {
+    if (!masquerade) return true;
+    drop(m, DropReason::nat_fragment);  // masquerading needs the connection, which these cannot open
+    return false;
+  }
+  conntrack::FlowKey translated = now_key;
+  if (masquerade) {
+    translated.src = masquerade;
+    if (!allocate_port(g, now_key, translated, now)) {
+      drop(m, DropReason::nat_ports_exhausted);
+      return false;
+    }
+    nat::rewrite(bytes, available, translated);
+  }
+  conntrack::Entry* e = conntrack_.insert(flow.key, flow.info, now, translated.reversed());
   if (!e) {
     drop(m, DropReason::conntrack_full);
     return false;

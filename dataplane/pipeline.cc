@@ -248,7 +248,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     uint32_t d = h->dst.to_host();
     ++local_count;
     if (g.is_local(d)) {
-      const bool admitted = !flow.is_new || (flow.via ? admit_vpn(g, m, offset, flow, flow.via, nullptr, iface, ip_vlan[i], -1, now)
+      const bool admitted = !flow.is_new || (flow.via ? admit_vpn(g, m, offset, flow, flow.via, nullptr, iface, ip_vlan[i], -1, 0, now)
                                                       : admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now));
       if (admitted) punt(g, m, iface);
       continue;
@@ -263,12 +263,19 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       drop(m, DropReason::ttl_exceeded);
       continue;
     }
+    // Local masquerading in a tunnel is one-directional (13.4.1): nothing opens a connection to
+    // its address from the tunnel.
+    if (flow.via && flow.is_new && g.vpn_nat() && g.vpn_nat()->masquerades(d)) {
+      drop(m, DropReason::vpn_nat_unsolicited);
+      continue;
+    }
     // Into a tunnel: an outbound policy covers the packet. From here on it is the outer packet.
     uint16_t fwd_offset = offset;
     if (ipsec_) {
       // The tunnel's view of the addresses (VPN NAT) decides which policy applies.
       uint32_t tunnel_src = h->src.to_host(), tunnel_dst = d;
-      const bool translated = g.vpn_nat() && g.vpn_nat()->outbound(tunnel_src, tunnel_dst);
+      using VpnNatKind = nat::VpnNat::Outbound;
+      const VpnNatKind vpn_nat = g.vpn_nat() ? g.vpn_nat()->outbound(tunnel_src, tunnel_dst) : VpnNatKind::kNone;
       if (const OutboundPolicy* p = ipsec_->outbound(tunnel_src, tunnel_dst, h->protocol)) {
         if (flow.via && !g.forward_between_vpns()) {
           drop(m, DropReason::ipsec_vpn_to_vpn);
@@ -281,9 +288,13 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
         if (flow.is_new) {
           const int32_t peer = g.route(p->sa->outer_dst);
           const int out = peer < 0 ? -1 : g.next_hop(peer).interface;
-          if (!admit_vpn(g, m, offset, flow, flow.via, p->sa, iface, ip_vlan[i], out, now)) continue;
+          const uint32_t masquerade = vpn_nat == VpnNatKind::kMasquerade ? tunnel_src : 0;
+          if (!admit_vpn(g, m, offset, flow, flow.via, p->sa, iface, ip_vlan[i], out, masquerade, now)) continue;
+        } else if (vpn_nat == VpnNatKind::kMasquerade) {
+          drop(m, DropReason::tcp_no_connection);  // masquerading needs the connection's translation
+          continue;
         }
-        if (translated) translate(m, offset, tunnel_src, tunnel_dst);
+        if (vpn_nat == VpnNatKind::kOneToOne) translate(m, offset, tunnel_src, tunnel_dst);
         rte_pktmbuf_adj(m, offset);
         if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], true, now)) continue;
         fwd_offset = 0;
@@ -317,7 +328,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     }
     const NextHop& nh = g.next_hop(hop[i]);
     rte_pktmbuf_adj(m, ip_offset[i]);
-    if (flows[i].is_new && !(flows[i].via ? admit_vpn(g, m, 0, flows[i], flows[i].via, nullptr, iface, ip_vlan[i], nh.interface, now)
+    if (flows[i].is_new && !(flows[i].via ? admit_vpn(g, m, 0, flows[i], flows[i].via, nullptr, iface, ip_vlan[i], nh.interface, 0, now)
                                           : admit_new(g, m, 0, flows[i], iface, ip_vlan[i], nh.interface, now))) {
       continue;
     }

@@ -145,10 +145,11 @@ class Pipeline {
   // endpoint `internal`, written into it; false when none.
   // A new connection out of a tunnel (`from`), into one (`to`), or both: the VPN firewall of
   // the connections (manual 10.4) instead of the interface lists, and a connection entry so that
-  // its answers pass. `out`: the egress interface for the log, or -1.
+  // its answers pass. `out`: the egress interface for the log, or -1. `masquerade`: the tunnel's
+  // local masquerading address (13.4) the connection leaves from, with a port of its own, or 0.
   [[gnu::noinline]] bool admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, const Flow& flow,
                                    const SaRuntime* from, const SaRuntime* to, uint16_t in, uint16_t in_vlan,
-                                   int out, uint64_t now);
+                                   int out, uint32_t masquerade, uint64_t now);
   [[gnu::noinline]] bool allocate_port(const Generation& g, const conntrack::FlowKey& internal,
                                        conntrack::FlowKey& t, uint64_t now);
   // With "abort existing connections on reconfiguration": is a connection accepted under an

@@ -5,8 +5,13 @@ namespace bulwark::nat {
 VpnNat::VpnNat(const std::vector<config::VpnConnectionEntry>& connections) {
   for (const auto& c : connections) {
     for (const auto& t : c.tunnels) {
+      if (t.transport) continue;
+      if (t.local_nat == config::LocalNat::Mode::kMasquerade) {
+        masquerades_.push_back({t.masquerade_internal, t.remote, t.local.network().value});
+        continue;
+      }
       const bool local = t.local_nat == config::LocalNat::Mode::kOneToOne && !t.local_nat_map.empty();
-      if (t.transport || (!local && !t.remote_nat)) continue;
+      if (!local && !t.remote_nat) continue;
       Tunnel tunnel;
       tunnel.local_network = t.local;
       tunnel.remote_network = t.remote;
@@ -19,7 +24,13 @@ VpnNat::VpnNat(const std::vector<config::VpnConnectionEntry>& connections) {
   }
 }
 
-bool VpnNat::outbound(uint32_t& src, uint32_t& dst) const {
+VpnNat::Outbound VpnNat::outbound(uint32_t& src, uint32_t& dst) const {
+  for (const auto& m : masquerades_) {
+    if (m.internal.contains(config::Ipv4Address{src}) && m.remote_network.contains(config::Ipv4Address{dst})) {
+      src = m.address;
+      return Outbound::kMasquerade;
+    }
+  }
   for (const auto& t : tunnels_) {
     uint32_t s = src, d = dst;
     if (t.remote) {
@@ -39,7 +50,14 @@ bool VpnNat::outbound(uint32_t& src, uint32_t& dst) const {
     if (!local_ok) continue;
     src = s;
     dst = d;
-    return true;
+    return Outbound::kOneToOne;
+  }
+  return Outbound::kNone;
+}
+
+bool VpnNat::masquerades(uint32_t dst) const {
+  for (const auto& m : masquerades_) {
+    if (m.address == dst) return true;
   }
   return false;
 }

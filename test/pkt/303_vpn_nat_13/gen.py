@@ -7,6 +7,9 @@
 * 13.5, remote 1:1 NAT: the box answers ARP for 192.168.1.253; the controller 192.168.1.47
   sends to it, in the tunnel that is 192.168.1.47 → 10.1.0.32 (to 198.51.100.3); the service
   PC's answer from 10.1.0.32 reaches the controller from 192.168.1.253.
+* 13.4, local masquerading: 192.168.1.10 reaches the control center's 10.1.5.5 from 172.16.0.5
+  (its own port, free), the answer comes back to it; a connection from the control center to
+  172.16.0.5 is refused (one-directional).
 Checksums (IPv4, UDP, TCP) are updated for every translation.
 """
 import os
@@ -23,8 +26,9 @@ HOST_MAC, HOST = "02:00:00:01:00:0a", "192.168.1.10"
 CTRL_MAC, CTRL = "02:00:00:01:00:2f", "192.168.1.47"
 BRANCH_GW_MAC, BRANCH_GW = "02:00:00:02:00:02", "198.51.100.2"
 SERVICE_GW_MAC, SERVICE_GW = "02:00:00:02:00:03", "198.51.100.3"
-KEYS = {k: bytes(range(16 * k, 16 * k + 16)) + bytes([k] * 4) for k in range(1, 5)}
-SPI = {1: 0xC0000001, 2: 0xC1000001, 3: 0xC0000003, 4: 0xC1000003}
+CENTER_GW_MAC, CENTER_GW = "02:00:00:02:00:04", "198.51.100.4"
+KEYS = {k: bytes(range(16 * k, 16 * k + 16)) + bytes([k] * 4) for k in range(1, 7)}
+SPI = {1: 0xC0000001, 2: 0xC1000001, 3: 0xC0000003, 4: 0xC1000003, 5: 0xC0000005, 6: 0xC1000005}
 
 
 def build(c):
@@ -40,6 +44,10 @@ def build(c):
         policy_record("in", branch, virtual, 1, SPI[2]),
         policy_record("out", local, service, 2, SPI[3]),
         policy_record("in", service, local, 2, SPI[4]),
+        sa_record(SPI[5], "out", BOX_EXT, CENTER_GW, 20, "AES_GCM_16_128", KEYS[5], "172.16.0.5/32", "10.1.0.0/16", 3),
+        sa_record(SPI[6], "in", CENTER_GW, BOX_EXT, 20, "AES_GCM_16_128", KEYS[6], "172.16.0.5/32", "10.1.0.0/16", 3),
+        policy_record("out", "172.16.0.5/32", "10.1.0.0/16", 3, SPI[5]),
+        policy_record("in", "10.1.0.0/16", "172.16.0.5/32", 3, SPI[6]),
     ]
     seq = {k: 0 for k in SPI}
     ident = [0]
@@ -69,6 +77,8 @@ def build(c):
     c.tx("external", arp_reply(e, BOX_EXT, BRANCH_GW_MAC, BRANCH_GW), "generated")
     c.rx("external", pad(arp_request(SERVICE_GW_MAC, SERVICE_GW, BOX_EXT)), "consumed", same_burst=True)
     c.tx("external", arp_reply(e, BOX_EXT, SERVICE_GW_MAC, SERVICE_GW), "generated")
+    c.rx("external", pad(arp_request(CENTER_GW_MAC, CENTER_GW, BOX_EXT)), "consumed", same_burst=True)
+    c.tx("external", arp_reply(e, BOX_EXT, CENTER_GW_MAC, CENTER_GW), "generated")
 
     # 13.2: out through the local 1:1 NAT, and back.
     udp = UDP(sport=5000, dport=6000) / Raw(b"same network")
@@ -91,6 +101,19 @@ def build(c):
     synack = TCP(sport=502, dport=40000, flags="SA", seq=9, ack=2)
     c.rx("external", from_tunnel(4, SERVICE_GW, SERVICE_GW_MAC, ip("10.1.0.32", CTRL, 0x401, synack)), "forwarded")
     c.tx("internal", routed(ether(i, e, 0x0800) + ip("192.168.1.253", CTRL, 0x401, synack), i, CTRL_MAC))
+
+
+    # 13.4: masqueraded into the control center's tunnel, the answer back, nothing unsolicited.
+    udp = UDP(sport=5000, dport=6000) / Raw(b"to the control center")
+    c.rx("internal", Ether(dst=i, src=HOST_MAC) / IP(src=HOST, dst="10.1.5.5", id=0x501) / udp, "forwarded")
+    c.tx("external", into(5, CENTER_GW, CENTER_GW_MAC, ip("172.16.0.5", "10.1.5.5", 0x501, udp, ttl=63)))
+    answer = UDP(sport=6000, dport=5000) / Raw(b"ok")
+    c.rx("external", from_tunnel(6, CENTER_GW, CENTER_GW_MAC, ip("10.1.5.5", "172.16.0.5", 0x601, answer)),
+         "forwarded")
+    c.tx("internal", routed(ether(i, e, 0x0800) + ip("10.1.5.5", HOST, 0x601, answer), i, HOST_MAC))
+    unsolicited = UDP(sport=6000, dport=7777) / Raw(b"hello?")
+    c.rx("external", from_tunnel(6, CENTER_GW, CENTER_GW_MAC, ip("10.1.5.5", "172.16.0.5", 0x602, unsolicited)),
+         "dropped:vpn_nat_unsolicited", same_burst=True)
 
 
 generate(build)
