@@ -111,8 +111,11 @@ extern "C" int on_policy_add(void*, const bw_policy_t* p) {
 }
 
 extern "C" int on_policy_delete(void*, const bw_policy_t* p) {
-  int references = g_database.remove_policy(*p);
-  publish_policy(*p, references);
+  // During a rekey the old SA's policy goes while the new SA's stays: the dataplane must keep
+  // the one that points at the new SA.
+  bw_policy_t remaining = *p;
+  int references = g_database.remove_policy(*p, remaining);
+  publish_policy(references > 0 ? remaining : *p, references);
   return references < 0 ? -1 : 0;
 }
 

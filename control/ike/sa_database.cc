@@ -96,11 +96,12 @@ int SaDatabase::add_policy(const bw_policy_t& p) {
   return ++e.references;
 }
 
-int SaDatabase::remove_policy(const bw_policy_t& p) {
+int SaDatabase::remove_policy(const bw_policy_t& p, bw_policy_t& remaining) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = policies_.find(policy_key(p));
   if (it == policies_.end()) return -1;
   int left = --it->second.references;
+  remaining = it->second.policy;  // after a rekey: the new SA's, not the one being removed
   if (left == 0) policies_.erase(it);
   return left;
 }

@@ -58,7 +58,8 @@ class SaDatabase {
   int remove(uint32_t spi, uint8_t protocol, const std::string& dst);
   // Both return the policy's reference count afterwards (0: gone), or -1 when it was unknown.
   int add_policy(const bw_policy_t& p);
-  int remove_policy(const bw_policy_t& p);
+  // `remaining`: the policy as it stays (the SPI of the SA that installed it last).
+  int remove_policy(const bw_policy_t& p, bw_policy_t& remaining);
   bool has_policy(const bw_policy_t& p);
   void flush(bool sas, bool policies);
 
