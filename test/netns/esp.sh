@@ -13,6 +13,7 @@
 # Usage: esp.sh BUILD_DIR
 BUILD=$(cd "$1" && pwd)
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/vpn_box.sh"
 BULWARK="$BUILD/tools/bulwark"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -27,51 +28,11 @@ ip -n $H2 addr add 192.168.2.20/24 dev eth0
 ip -n $H2 route add default via 192.168.2.1
 export VPN_PSK="esp-$RANDOM-$RANDOM-$RANDOM"
 
-box_config() {  # N PEER_N EXCEPTION_NS GATEWAY STARTUP EXTERNAL_IFACE
-  cat <<YAML
-version: 1
-dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-esp$1-$TAG, exception_namespace: $3}
-interfaces:
-  - {name: internal, role: internal, port: "net_af_packet_esp$1${TAG}0,iface=int,qdisc_bypass=1", mac: "02:e5:00:00:0$1:01", addresses: [192.168.$1.1/24]}
-  - {name: external, role: external, port: "net_af_packet_esp$1${TAG}1,iface=$6,qdisc_bypass=1", mac: "02:e5:00:00:0$1:02", addresses: [10.1.0.$1/16]}
-firewall:
-  incoming:
-    default: rules
-    rules:
-      - {protocol: udp, to_port: 500, action: accept, comment: IKE}
-      - {protocol: udp, to_port: 4500, action: accept, comment: IKE NAT-T}
-  outgoing: {default: accept}
-ipsec:
-  connections:
-    - name: to-box$2
-      remote_gateway: $4
-      startup: $5
-      authentication: {method: psk, psk: {env: VPN_PSK}, local_id: box$1.example.com, remote_id: box$2.example.com}
-      tunnels:
-        - {type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}
-      firewall:   # the VPN firewall (manual 10.4): from the other site only ping and the echo service
-        incoming:
-          default: rules
-          rules:
-            - {protocol: icmp, action: accept}
-            - {protocol: tcp, to_port: 7007, action: accept}
-            - {protocol: udp, to_port: 7008, action: drop, log: true, comment: not through the VPN}
-YAML
-}
-box_config 1 2 $X1 10.1.0.2 initiate ext >"$TMP/box1.yaml"
-box_config 2 1 $X2 "'%any'" wait wan >"$TMP/box2.yaml"
-for n in 1 2; do "$BULWARK" check "$TMP/box$n.yaml" >/dev/null; done
+vpn_box_config 1 2 $X1 10.1.0.2 initiate ext 10.1.0.1/16 >"$TMP/box1.yaml"
+vpn_box_config 2 1 $X2 "'%any'" wait wan 10.1.0.2/16 >"$TMP/box2.yaml"
 
-start_box() {  # N NAMESPACE
-  ip netns exec $2 "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp$1.sock" >"$TMP/dataplane$1.log" 2>&1 &
-  PIDS+=($!)
-  wait_for "dataplane $1" 20 test -S "$TMP/dp$1.sock"
-  ip netns exec $2 "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp$1.sock" --socket "$TMP/ctl$1.sock" \
-    --state-dir "$TMP/state$1" --iked-run-dir "$TMP/iked$1" "$TMP/box$1.yaml" >"$TMP/control$1.log" 2>&1 &
-  PIDS+=($!)
-}
-start_box 2 $B2
-start_box 1 $B1
+start_vpn_box 2 $B2
+start_vpn_box 1 $B1
 wait_for "box 1's exception path" 30 ip -n $X1 addr show dev bw-external
 wait_for "box 2's exception path" 30 ip -n $X2 addr show dev bw-external
 

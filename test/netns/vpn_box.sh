@@ -1,0 +1,51 @@
+# A Bulwark box with one VPN connection, for the ESP tests: its configuration and its start
+# (bulwark-dataplane on veths "int" and EXTERNAL_IFACE, bulwark-control running bulwark-iked in
+# the exception namespace). Box N protects 192.168.N.0/24 and reaches 192.168.PEER_N.0/24; its VPN
+# firewall lets in ping and TCP 7007 and drops (and logs) UDP 7008. Source after lib.sh; uses
+# $TAG, $TMP, $BUILD, $VPN_PSK.
+
+# vpn_box_config N PEER_N EXCEPTION_NS GATEWAY STARTUP EXTERNAL_IFACE EXTERNAL_ADDRESS [DEFAULT_GATEWAY]
+vpn_box_config() {
+  cat <<YAML
+version: 1
+dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-esp$1-$TAG, exception_namespace: $3}
+interfaces:
+  - {name: internal, role: internal, port: "net_af_packet_esp$1${TAG}0,iface=int,qdisc_bypass=1", mac: "02:e5:00:00:0$1:01", addresses: [192.168.$1.1/24]}
+  - {name: external, role: external, port: "net_af_packet_esp$1${TAG}1,iface=$6,qdisc_bypass=1", mac: "02:e5:00:00:0$1:02", addresses: [$7]}
+${8:+default_gateway: $8}
+firewall:
+  incoming:
+    default: rules
+    rules:
+      - {protocol: udp, to_port: 500, action: accept, comment: IKE}
+      - {protocol: udp, to_port: 4500, action: accept, comment: IKE NAT-T}
+  outgoing: {default: accept}
+ipsec:
+  connections:
+    - name: to-box$2
+      remote_gateway: $4
+      startup: $5
+      authentication: {method: psk, psk: {env: VPN_PSK}, local_id: box$1.example.com, remote_id: box$2.example.com}
+      tunnels:
+        - {type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}
+      firewall:   # the VPN firewall (manual 10.4): from the other site only ping and the echo service
+        incoming:
+          default: rules
+          rules:
+            - {protocol: icmp, action: accept}
+            - {protocol: tcp, to_port: 7007, action: accept}
+            - {protocol: udp, to_port: 7008, action: drop, log: true, comment: not through the VPN}
+YAML
+}
+
+# start_vpn_box N NAMESPACE: runs box N from $TMP/boxN.yaml (sockets $TMP/dpN.sock, ctlN.sock,
+# bulwark-iked's in $TMP/ikedN/).
+start_vpn_box() {
+  "$BUILD/tools/bulwark" check "$TMP/box$1.yaml" >/dev/null
+  ip netns exec $2 "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp$1.sock" >"$TMP/dataplane$1.log" 2>&1 &
+  PIDS+=($!)
+  wait_for "dataplane $1" 20 test -S "$TMP/dp$1.sock"
+  ip netns exec $2 "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp$1.sock" --socket "$TMP/ctl$1.sock" \
+    --state-dir "$TMP/state$1" --iked-run-dir "$TMP/iked$1" "$TMP/box$1.yaml" >"$TMP/control$1.log" 2>&1 &
+  PIDS+=($!)
+}
