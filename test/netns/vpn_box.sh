@@ -5,7 +5,11 @@
 # $TAG, $TMP, $BUILD, $VPN_PSK.
 
 # vpn_box_config N PEER_N EXCEPTION_NS GATEWAY STARTUP EXTERNAL_IFACE EXTERNAL_ADDRESS [DEFAULT_GATEWAY]
+# With MODE=transport in the environment the connection protects the two gateways' own traffic
+# (transport mode) instead of the networks behind them.
 vpn_box_config() {
+  local tunnel="{type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}"
+  [ "${MODE:-tunnel}" = transport ] && tunnel="{type: transport}"
   cat <<YAML
 version: 1
 dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-esp$1-$TAG, exception_namespace: $3}
@@ -27,7 +31,7 @@ ipsec:
       startup: $5
       authentication: {method: psk, psk: {env: VPN_PSK}, local_id: box$1.example.com, remote_id: box$2.example.com}
       tunnels:
-        - {type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}
+        - $tunnel
       firewall:   # the VPN firewall (manual 10.4): from the other site only ping and the echo service
         incoming:
           default: rules

@@ -3,8 +3,8 @@
 
 Listens on IFACE (AF_PACKET, every frame in both directions) for SECONDS and prints one JSON
 object: frames that are ESP, ESP in UDP (port 4500, non-zero SPI), IKE (UDP 500, or 4500 with
-the non-ESP marker), and `plaintext`: IPv4 frames whose source or destination is one of the
-ADDRESSes (traffic that should only ever cross inside a tunnel).
+the non-ESP marker), and `plaintext`: other IPv4 frames whose source or destination is one of
+the ADDRESSes (traffic that should only ever cross inside a tunnel).
 """
 import json
 import socket
@@ -29,15 +29,17 @@ while time.monotonic() < end:
     ip = frame[14:]
     ihl = (ip[0] & 0x0F) * 4
     proto, src, dst = ip[9], ip[12:16], ip[16:20]
-    if src in watched or dst in watched:
-        counts["plaintext"] += 1
+    kind = "plaintext"
     if proto == 50:
-        counts["esp"] += 1
+        kind = "esp"
     elif proto == 17 and len(ip) >= ihl + 12:
         sport, dport = struct.unpack("!HH", ip[ihl:ihl + 4])
         if 500 in (sport, dport):
-            counts["ike"] += 1
+            kind = "ike"
         elif 4500 in (sport, dport):
-            marker = ip[ihl + 8:ihl + 12]
-            counts["ike" if marker == b"\0\0\0\0" else "esp_in_udp"] += 1
+            kind = "ike" if ip[ihl + 8:ihl + 12] == b"\0\0\0\0" else "esp_in_udp"
+    if kind != "plaintext":
+        counts[kind] += 1
+    elif src in watched or dst in watched:
+        counts["plaintext"] += 1
 print(json.dumps(counts), flush=True)
