@@ -122,7 +122,7 @@ std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned worker
 }
 
 uint32_t EspSa::esp_length(uint32_t len) const {
-  uint32_t padded = (len + 2 + block_ - 1) / block_ * block_;
+  uint32_t padded = (len + 2 + block_ - 1) & ~uint32_t{block_ - 1u};
   return header_length() + padded + icv_length_;
 }
 
@@ -148,7 +148,7 @@ uint32_t EspSa::encrypt(unsigned worker, uint64_t seq, uint8_t next_header, uint
   uint8_t* esp = payload - header_length();
   put32(esp, settings_.spi);
   put32(esp + 4, static_cast<uint32_t>(seq));
-  const uint32_t padded = (len + 2 + block_ - 1) / block_ * block_;
+  const uint32_t padded = (len + 2 + block_ - 1) & ~uint32_t{block_ - 1u};
   const uint32_t pad = padded - len - 2;
   for (uint32_t i = 0; i < pad; ++i) payload[len + i] = static_cast<uint8_t>(i + 1);  // RFC 4303 2.4
   payload[padded - 2] = static_cast<uint8_t>(pad);

@@ -113,7 +113,7 @@ class EspSa {
   SaSettings settings_;
   bool gcm_ = false;
   uint16_t iv_length_ = 0, icv_length_ = 0;
-  uint16_t block_ = 4;  // padding alignment
+  uint16_t block_ = 4;  // padding alignment: a power of two
   uint8_t salt_[4] = {};
   Hmac hmac_;
   std::unique_ptr<ImbGcm> imb_gcm_;      // AES-GCM through intel-ipsec-mb, when built with it
