@@ -7,8 +7,9 @@
 # vpn_box_config N PEER_N EXCEPTION_NS GATEWAY STARTUP EXTERNAL_IFACE EXTERNAL_ADDRESS [DEFAULT_GATEWAY]
 # With MODE=transport in the environment the connection protects the two gateways' own traffic
 # (transport mode) instead of the networks behind them.
+# REMOTE=NETWORK in the environment replaces the peer's network (a spoke's tunnel to its hub).
 vpn_box_config() {
-  local tunnel="{type: tunnel, local: 192.168.$1.0/24, remote: 192.168.$2.0/24}"
+  local tunnel="{type: tunnel, local: 192.168.$1.0/24, remote: ${REMOTE:-192.168.$2.0/24}}"
   [ "${MODE:-tunnel}" = transport ] && tunnel="{type: transport}"
   cat <<YAML
 version: 1
