@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -39,6 +40,59 @@ bool ip(const std::vector<std::string>& args, std::string& error) {
 bool exists(const std::vector<std::string>& args) {
   std::string ignored;
   return ip(args, ignored);
+}
+
+// Routes of their own for the box's tunnels, marked with this protocol number so that a new
+// configuration replaces them all.
+constexpr const char* kTunnelRouteProtocol = "250";
+
+// The box's own services reach the remote network of a tunnel (ping, syslog, SNMP to a remote
+// site): a route from the box's address inside the tunnel's local network, so that the
+// dataplane's policy protects the packets, via the next hop towards the peer (the kernel needs a
+// neighbour to hand the frame to; the dataplane encrypts it before it leaves). Tunnels whose
+// local network holds no address of the box, tunnels with NAT, and peers not given as an address
+// (%any, host names) get no such route.
+
+// The box's (untagged) address inside `network`, if it has one.
+std::optional<config::Ipv4Address> own_address_in(const config::Tables& tables, const config::Ipv4Prefix& network) {
+  for (const auto& i : tables.interfaces) {
+    for (const auto& a : i.addresses) {
+      if (!a.vlan && network.contains(a.prefix.address)) return a.prefix.address;
+    }
+  }
+  return std::nullopt;
+}
+
+// The route of the configuration that carries traffic to `peer` (longest prefix), if any.
+const config::RouteEntry* route_to(const config::Tables& tables, config::Ipv4Address peer) {
+  const config::RouteEntry* best = nullptr;
+  for (const auto& r : tables.routes) {
+    if (r.network.contains(peer) && (!best || r.network.length > best->network.length)) best = &r;
+  }
+  return best;
+}
+
+bool route_tunnels(const config::Tables& tables, std::string& error) {
+  const std::string& ns = tables.dataplane.exception_namespace;
+  if (!ip({"-n", ns, "route", "flush", "proto", kTunnelRouteProtocol}, error)) return false;
+  for (const auto& c : tables.ipsec.connections) {
+    auto peer = config::Ipv4Address::parse(c.remote_gateway);
+    const config::RouteEntry* r = peer ? route_to(tables, *peer) : nullptr;
+    if (!r) continue;
+    std::string dev = config::exception_tap_name(tables.interfaces[r->interface].name);
+    if (r->vlan) dev = fmt::format("{}.{}", dev.substr(0, 10), r->vlan);
+    const config::Ipv4Address via = r->kind == config::RouteKind::kConnected ? *peer : r->gateway;
+    for (const auto& t : c.tunnels) {
+      if (t.transport || t.remote_nat || t.local_nat != config::LocalNat::Mode::kNone) continue;
+      auto src = own_address_in(tables, t.local);
+      if (src && !ip({"-n", ns, "route", "replace", t.remote.str(), "via", via.str(), "dev", dev, "src", src->str(),
+                      "proto", kTunnelRouteProtocol},
+                     error)) {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -80,7 +134,7 @@ bool configure_exception_path(const config::Tables& tables, std::string& error) 
     std::string dst = r.kind == config::RouteKind::kDefault ? "default" : r.network.str();
     if (!ip({"-n", ns, "route", "replace", dst, "via", r.gateway.str(), "dev", dev}, error)) return false;
   }
-  return true;
+  return route_tunnels(tables, error);
 }
 
 }  // namespace bulwark::control

@@ -51,6 +51,8 @@ ip netns exec $B2 python3 "$HERE/wire_count.py" wan 8 192.168.1.10 192.168.2.20 
 WIRE2=$!
 sleep 0.5
 check "host 1 pings host 2 through the tunnel" ip netns exec $H1 ping -c 5 -i 0.2 -W 2 192.168.2.20
+check "the box itself reaches the remote network through the tunnel (from its internal address)" \
+  ip netns exec $X1 ping -c 3 -i 0.2 -W 2 192.168.2.20
 ip netns exec $H2 python3 "$HERE/echo_server.py" 192.168.2.20 7007 >"$TMP/echo.log" 2>&1 &
 PIDS+=($!)
 wait_for "the echo server" 10 ip netns exec $H2 python3 -c "import socket; socket.create_connection(('192.168.2.20', 7007), 1)"
