@@ -36,7 +36,10 @@ void DataplanePublisher::publish(std::string lines) {
 void DataplanePublisher::run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (!stop_) {
-    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || (in_sync_ && !queue_.empty()); });
+    // A change goes out at once: as itself when the dataplane is in sync, else (not reachable
+    // before, or just started) as part of a flush and the whole state. Without changes, a
+    // heartbeat once a second.
+    wake_.wait_for(lock, std::chrono::seconds(1), [&] { return stop_ || !queue_.empty(); });
     if (stop_) break;
     std::string payload;
     bool heartbeat = false;
