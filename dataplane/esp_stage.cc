@@ -46,18 +46,20 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
   if (ip->protocol == kProtoUdp) {
     // RFC 3948: a NAT keepalive (one byte 0xff) or IKE (non-ESP marker: four zero bytes) goes to
     // the IKE daemon on the exception path; anything else on port 4500 is ESP.
-    if (total < ihl + sizeof(UdpHeader) || ip->is_fragment()) return EspInbound::kNotEsp;
+    if (total < ihl + sizeof(UdpHeader) + 4 || ip->is_fragment() ||
+        rte_pktmbuf_data_len(m) < ip_offset + ihl + sizeof(UdpHeader) + 4) {
+      return EspInbound::kNotEsp;
+    }
     const auto* udp = reinterpret_cast<const UdpHeader*>(data + esp_at);
     if (udp->dst_port.to_host() != kIkeNattPort) return EspInbound::kNotEsp;
-    const unsigned payload = total - ihl - sizeof(UdpHeader);
     const uint8_t* p = data + esp_at + sizeof(UdpHeader);
-    if (payload < 4 || (p[0] | p[1] | p[2] | p[3]) == 0) return EspInbound::kNotEsp;
+    if ((p[0] | p[1] | p[2] | p[3]) == 0) return EspInbound::kNotEsp;
     esp_at += sizeof(UdpHeader);
   } else if (ip->is_fragment()) {
     drop(m, DropReason::esp_fragment);  // no reassembly: see docs/esp.md
     return EspInbound::kDropped;
   }
-  if (m->nb_segs != 1) {
+  if (m->nb_segs != 1) {  // in-place crypto and header moves need the packet in one buffer
     drop(m, DropReason::esp_malformed);
     return EspInbound::kDropped;
   }
