@@ -4,13 +4,13 @@ bit flips of valid frames, oversized frames. The replay must finish, and its cou
 for every frame (in = forwarded + punted + consumed + dropped; out = forwarded + generated).
 Deterministic (fixed seed). Usage: fuzz_replay.py BULWARK SOURCE_ROOT
 """
-import json
 import os
 import random
 import struct
-import subprocess
 import sys
-import tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fuzz_common  # noqa: E402
 
 bulwark, root = sys.argv[1], sys.argv[2]
 rng = random.Random(20261127)
@@ -64,32 +64,5 @@ for n in range(4000):
         f = bytes(base) + bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 64)))
     frames.append(f)
 
-with tempfile.TemporaryDirectory() as tmp:
-    path = os.path.join(tmp, "in.pcap")
-    with open(path, "wb") as out:
-        out.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
-        for i, f in enumerate(frames):
-            out.write(struct.pack("<IIII", 1000 + i // 1000, (i % 1000) * 1000, len(f), len(f)))
-            out.write(f)
-    result = subprocess.run([bulwark, "replay", "--in", f"internal={path}", "--out-dir",
-                             os.path.join(tmp, "out"), "--json"],
-                            capture_output=True, text=True, timeout=100)
-    if result.returncode != 0:
-        print(result.stdout, result.stderr)
-        print("0 passed, 1 failed")
-        sys.exit(1)
-    d = json.loads(result.stdout)
-    dropped = sum(d["dropped"].values())
-    checks = {
-        "every frame read": d["in"] == len(frames),
-        "in = forwarded + punted + consumed + dropped":
-            d["in"] == d["forwarded"] + d["punted"] + d["consumed"] + dropped,
-        "out = forwarded + generated": d["out"] == d["forwarded"] + d["generated"],
-        "malformed frames were dropped under named reasons": dropped > 1000,
-    }
-    for name, ok in checks.items():
-        print(("ok: " if ok else "FAIL: ") + name)
-    print(json.dumps(d["dropped"], sort_keys=True))
-    failed = sum(not ok for ok in checks.values())
-    print(f"{len(checks) - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+fuzz_common.run(bulwark, frames, "internal", [],
+                lambda d: {"malformed frames were dropped under named reasons": sum(d["dropped"].values()) > 1000})
