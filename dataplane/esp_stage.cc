@@ -110,6 +110,41 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
   return EspInbound::kDecrypted;
 }
 
+Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16_t offset, Flow& flow, uint16_t in,
+                                         uint16_t in_vlan, uint32_t& dst, uint64_t now) {
+  const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+  // The tunnel's view of the addresses (VPN NAT) decides which policy applies.
+  uint32_t tunnel_src = h->src.to_host(), tunnel_dst = dst;
+  using VpnNatKind = nat::VpnNat::Outbound;
+  const VpnNatKind vpn_nat = g.vpn_nat() ? g.vpn_nat()->outbound(tunnel_src, tunnel_dst) : VpnNatKind::kNone;
+  const OutboundPolicy* p = ipsec_->outbound(tunnel_src, tunnel_dst, h->protocol);
+  if (!p) return Protect::kNotCovered;
+  if (flow.via && !g.forward_between_vpns()) {
+    drop(m, DropReason::ipsec_vpn_to_vpn);
+    return Protect::kDropped;
+  }
+  if (!p->sa) {
+    drop(m, DropReason::ipsec_no_sa);
+    return Protect::kDropped;
+  }
+  if (flow.is_new) {
+    const int32_t peer = g.route(p->sa->outer_dst);
+    const int out = peer < 0 ? -1 : g.next_hop(peer).interface;
+    const uint32_t masquerade = vpn_nat == VpnNatKind::kMasquerade ? tunnel_src : 0;
+    if (!admit_vpn(g, m, offset, flow, flow.via, p->sa, in, in_vlan, out, masquerade, now)) return Protect::kDropped;
+  } else if (vpn_nat == VpnNatKind::kMasquerade) {
+    drop(m, DropReason::tcp_no_connection);  // masquerading needs the connection's translation
+    return Protect::kDropped;
+  }
+  if (vpn_nat == VpnNatKind::kOneToOne) translate(m, offset, tunnel_src, tunnel_dst);
+  rte_pktmbuf_adj(m, offset);
+  if (!encapsulate(g, *p->sa, m, in, in_vlan, true, now)) return Protect::kDropped;
+  dst = p->sa->outer_dst;
+  flow.is_new = false;
+  flow.encapsulated = true;
+  return Protect::kEncrypted;
+}
+
 bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in,
                            uint16_t in_vlan, bool forwarded, uint64_t now) {
   auto* inner = rte_pktmbuf_mtod(m, Ipv4Header*);

@@ -269,39 +269,12 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       drop(m, DropReason::vpn_nat_unsolicited);
       continue;
     }
-    // Into a tunnel: an outbound policy covers the packet. From here on it is the outer packet.
+    // Into a tunnel: from here on the packet is the outer one (esp_stage.cc).
     uint16_t fwd_offset = offset;
     if (ipsec_) {
-      // The tunnel's view of the addresses (VPN NAT) decides which policy applies.
-      uint32_t tunnel_src = h->src.to_host(), tunnel_dst = d;
-      using VpnNatKind = nat::VpnNat::Outbound;
-      const VpnNatKind vpn_nat = g.vpn_nat() ? g.vpn_nat()->outbound(tunnel_src, tunnel_dst) : VpnNatKind::kNone;
-      if (const OutboundPolicy* p = ipsec_->outbound(tunnel_src, tunnel_dst, h->protocol)) {
-        if (flow.via && !g.forward_between_vpns()) {
-          drop(m, DropReason::ipsec_vpn_to_vpn);
-          continue;
-        }
-        if (!p->sa) {
-          drop(m, DropReason::ipsec_no_sa);
-          continue;
-        }
-        if (flow.is_new) {
-          const int32_t peer = g.route(p->sa->outer_dst);
-          const int out = peer < 0 ? -1 : g.next_hop(peer).interface;
-          const uint32_t masquerade = vpn_nat == VpnNatKind::kMasquerade ? tunnel_src : 0;
-          if (!admit_vpn(g, m, offset, flow, flow.via, p->sa, iface, ip_vlan[i], out, masquerade, now)) continue;
-        } else if (vpn_nat == VpnNatKind::kMasquerade) {
-          drop(m, DropReason::tcp_no_connection);  // masquerading needs the connection's translation
-          continue;
-        }
-        if (vpn_nat == VpnNatKind::kOneToOne) translate(m, offset, tunnel_src, tunnel_dst);
-        rte_pktmbuf_adj(m, offset);
-        if (!encapsulate(g, *p->sa, m, iface, ip_vlan[i], true, now)) continue;
-        fwd_offset = 0;
-        d = p->sa->outer_dst;
-        flow.is_new = false;
-        flow.encapsulated = true;
-      }
+      const Protect r = into_tunnel(g, m, offset, flow, iface, ip_vlan[i], d, now);
+      if (r == Protect::kDropped) continue;
+      if (r == Protect::kEncrypted) fwd_offset = 0;
     }
     ip[fwd_count] = m;
     ip_vlan[fwd_count] = ip_vlan[i];

@@ -171,6 +171,12 @@ class Pipeline {
   EspInbound decapsulate(rte_mbuf* m, uint16_t ip_offset, const SaRuntime*& via, uint64_t now);
   // Encapsulation of a packet that starts at its IPv4 header: false when it was dropped or, too
   // big for the tunnel with DF clear, fragmented and sent in pieces.
+  // Into a tunnel, before routing: when an outbound policy covers the packet at `offset`, the
+  // VPN firewall admits a new connection, VPN NAT translates it, and it is encrypted; the mbuf
+  // then starts with the outer IPv4 header and `dst` is the peer's address.
+  enum class Protect : uint8_t { kNotCovered, kEncrypted, kDropped };
+  Protect into_tunnel(const Generation& g, rte_mbuf* m, uint16_t offset, Flow& flow, uint16_t in, uint16_t in_vlan,
+                      uint32_t& dst, uint64_t now);
   // `forwarded`: a packet the box routes into the tunnel (its TTL is decremented).
   bool encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
                    bool forwarded, uint64_t now);
