@@ -87,4 +87,11 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for _ in range(3): s.sendto(b'x', ('192.168.2.20', 7009))"
 check "the hub's VPN firewall for branch 2 drops what its outgoing rules forbid" \
   wait_for "the drops" 5 sh -c "'$BULWARK' status --socket '$TMP/dp9.sock' | grep -Eq 'dropped filter_rule_drop +3'"
+# Without "forwarding between VPN connections" the hub keeps the branches apart.
+sed -i 's/forward_between_connections: true/forward_between_connections: false/' "$TMP/box9.yaml"
+check "the hub reloads with forwarding between VPN connections off" \
+  sh -c "'$BULWARK' reload --socket '$TMP/ctl9.sock' >/dev/null"
+check "... and branch 1 no longer reaches branch 2" sh -c "! ip netns exec $H1 ping -c 3 -i 0.2 -W 1 192.168.2.20"
+check "... counted as traffic from one VPN connection into another" \
+  sh -c "'$BULWARK' status --socket '$TMP/dp9.sock' | grep -Eq 'dropped ipsec_vpn_to_vpn +[1-9]'"
 finish
