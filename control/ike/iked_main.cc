@@ -27,6 +27,7 @@
 #include "control/ike/charon_shim.h"
 #include "control/ike/notifier.h"
 #include "control/ike/publisher.h"
+#include "control/ike/retry.h"
 #include "control/ike/sa_database.h"
 #include "control/ike/vici_client.h"
 #include "control/ike/vici_config.h"
@@ -263,19 +264,28 @@ int main(int argc, char** argv) {
   }
 
   std::atomic<bool> running{true};
+  std::set<std::string> connections;
+  std::mutex tables_mutex;
+  bulwark::config::Tables tables;
+  bulwark::control::ike::InitiateRetry retry(vici, g_status);
   std::thread timers([&] {
-    while (running) {
+    for (unsigned tick = 0; running; ++tick) {
       for (const auto& e : g_database.due(std::chrono::steady_clock::now())) {
         event(fmt::format("SA {} lifetime reached: SPI {:08x} to {}", e.hard ? "hard" : "soft", e.spi, e.dst));
         bw_charon_expire(e.protocol, e.spi, e.dst.c_str(), e.hard);
+      }
+      if (tick % 5 == 0) {  // once a second: failed connections that initiate are started again
+        bulwark::config::Tables current;
+        {
+          std::lock_guard<std::mutex> lock(tables_mutex);
+          current = tables;
+        }
+        for (const auto& line : retry.poll(current, std::time(nullptr))) event(line);
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   });
 
-  std::set<std::string> connections;
-  std::mutex tables_mutex;
-  bulwark::config::Tables tables;
   auto load = [&](const bulwark::config::Tables& t) {
     {
       std::lock_guard<std::mutex> lock(tables_mutex);
@@ -323,6 +333,7 @@ int main(int argc, char** argv) {
       return {MessageType::kError, "expected list, status NAME, up NAME or down NAME\n"};
     }
     lock.unlock();
+    retry.set_stopped(name, verb == "down");
     bulwark::control::ike::ViciClient client;
     std::string error;
     if (!client.connect(vici, error)) return {MessageType::kError, error + "\n"};

@@ -63,6 +63,13 @@ std::set<uint32_t> VpnStatus::reqids(const std::string& connection) {
   return out;
 }
 
+std::optional<std::time_t> VpnStatus::failed_at(const std::string& connection) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = states_.find(connection);
+  if (it == states_.end() || it->second.ike_up || it->second.problem.empty()) return std::nullopt;
+  return it->second.problem_at;
+}
+
 void VpnStatus::apply(State& s, int kind, const std::string& detail, uint32_t reqid) {
   std::time_t now = std::time(nullptr);
   switch (kind) {

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -27,6 +28,8 @@ class VpnStatus {
   // One paragraph per connection of `t` (all when `name` is empty); empty if `name` is unknown.
   std::string describe(const config::Tables& t, const std::string& name, const std::string& sas_text);
   std::string describe_json(const config::Tables& t, const std::string& name);
+  // When the connection's last negotiation failed and it has no IKE SA: the time of the failure.
+  std::optional<std::time_t> failed_at(const std::string& connection);
 
  private:
   struct State {
