@@ -98,7 +98,9 @@ std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned worker
     return nullptr;
   }
 #ifdef BULWARK_HAVE_IPSEC_MB
-  if (sa->gcm_) sa->imb_gcm_ = ImbGcm::create(key, settings.enc_key.size() - 4, workers);
+  if (sa->gcm_ && settings.engine == SaSettings::Engine::kFastest) {
+    sa->imb_gcm_ = ImbGcm::create(key, settings.enc_key.size() - 4, workers);
+  }
 #endif
   for (unsigned w = 0; w < workers && !sa->imb_gcm_; ++w) {
     EVP_CIPHER_CTX* ctx = make_context(cipher, key, !settings.inbound, sa->gcm_);

@@ -49,6 +49,9 @@ struct SaSettings {
   std::string enc_key, int_key;  // raw bytes
   uint32_t replay_window = 32;
   bool esn = false;
+  // kOpenSsl: AES-GCM through OpenSSL even where intel-ipsec-mb is built in (the engine of
+  // machines without it; tests run both).
+  enum class Engine : uint8_t { kFastest, kOpenSsl } engine = Engine::kFastest;
 };
 
 enum class DecryptStatus : uint8_t { kOk, kTruncated, kInvalidSequence, kReplayed, kTooOld, kBadIcv, kBadLength, kBadPadding };

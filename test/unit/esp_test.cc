@@ -107,13 +107,36 @@ TEST_CASE("HMAC with published vectors (RFC 2202, RFC 4231)") {
   CHECK(std::vector<uint8_t>(out, out + 32) == hex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"));
 }
 
-TEST_CASE("AES-GCM ESP matches the independent implementation byte for byte") {
-  auto out = make(gcm(false));
-  CHECK(encrypt(*out, kInner) == hex(kGcm));
-  auto in = make(gcm(true));
-  CHECK(decrypt_ok(*in, hex(kGcm)) == kInner);
-  CHECK(in->totals().packets == 1);
-  CHECK(in->totals().bytes == kInner.size());
+TEST_CASE("AES-GCM ESP matches the independent implementation byte for byte, with either engine") {
+  for (auto engine : {SaSettings::Engine::kFastest, SaSettings::Engine::kOpenSsl}) {
+    SaSettings o = gcm(false), i = gcm(true);
+    o.engine = i.engine = engine;
+    auto out = make(o);
+    CHECK(encrypt(*out, kInner) == hex(kGcm));
+    auto in = make(i);
+    auto bad = hex(kGcm);
+    bad[20] ^= 0x80;
+    CHECK(in->decrypt(0, bad.data(), static_cast<uint32_t>(bad.size()), 0).status == DecryptStatus::kBadIcv);
+    CHECK(decrypt_ok(*in, hex(kGcm)) == kInner);
+    CHECK(in->totals().packets == 1);
+    CHECK(in->totals().bytes == kInner.size());
+  }
+}
+
+TEST_CASE("The two AES-GCM engines interoperate at every size and key length") {
+  for (bool big : {false, true}) {
+    SaSettings fast_out = gcm(false), slow_in = gcm(true), slow_out = gcm(false), fast_in = gcm(true);
+    for (SaSettings* s : {&fast_out, &slow_in, &slow_out, &fast_in}) {
+      if (big) s->enc_key = range(0, 32) + "salt";
+    }
+    slow_in.engine = slow_out.engine = SaSettings::Engine::kOpenSsl;
+    auto a = make(fast_out), b = make(slow_in), c = make(slow_out), d = make(fast_in);
+    for (size_t len : {0, 1, 3, 4, 15, 16, 17, 100, 1400}) {
+      std::vector<uint8_t> payload(len, static_cast<uint8_t>(len));
+      CHECK(decrypt_ok(*b, encrypt(*a, payload)) == payload);
+      CHECK(decrypt_ok(*d, encrypt(*c, payload)) == payload);
+    }
+  }
 }
 
 TEST_CASE("AES-GCM with extended sequence numbers authenticates the high half") {
