@@ -251,7 +251,11 @@ int main(int argc, char** argv) {
         },
         [](const std::string& lines) {
           bulwark::config::IpsecUsageMap usage;
-          if (bulwark::config::decode_usage(lines, usage)) g_database.set_usage(usage);
+          if (!bulwark::config::decode_usage(lines, usage)) return;
+          for (const auto& e : g_database.set_usage(usage)) {
+            event(fmt::format("SA {:08x} to {} started afresh in the dataplane (restarted?): rekeying it", e.spi, e.dst));
+            bw_charon_expire(e.protocol, e.spi, e.dst.c_str(), false);
+          }
         });
   }
   if (vm.count("control-socket")) {

@@ -63,8 +63,9 @@ class SaDatabase {
   bool has_policy(const bw_policy_t& p);
   void flush(bool sas, bool policies);
 
-  // The dataplane's counters (the answer to charon's query_sa and the volume lifetimes).
-  void set_usage(const config::IpsecUsageMap& usage);
+  // The dataplane's counters (the answer to charon's query_sa and the volume lifetimes). Returns
+  // the SAs whose counters went back (the dataplane lost their state): they must be rekeyed.
+  std::vector<Expiry> set_usage(const config::IpsecUsageMap& usage);
   // The lifetimes (time, bytes, packets) that ran out by `now`; each is reported once.
   std::vector<Expiry> due(std::chrono::steady_clock::time_point now);
 
