@@ -169,6 +169,25 @@ Message ControlDaemon::switch_(const std::string& request_text) {
   return result;
 }
 
+void ControlDaemon::resync_dataplane() {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  if (!applied_) return;
+  std::string error;
+  auto reply = request(options_.dataplane_socket, {MessageType::kGetStatus, "json"}, error);
+  if (!reply || reply->type != MessageType::kStatus) return;  // not there (yet): nothing to do now
+  // A dataplane that runs another generation than ours was restarted (or started after us).
+  const std::string key = "\"generation\": ";
+  size_t at = reply->payload.find(key);
+  if (at == std::string::npos) return;
+  uint64_t running = std::strtoull(reply->payload.c_str() + at + key.size(), nullptr, 10);
+  if (running == generation_ || running == resync_refused_for_) return;
+  const uint64_t ours = generation_;
+  Message result = push(*applied_, "");
+  resync_refused_for_ = result.type == MessageType::kApplied ? ~uint64_t{0} : running;  // say it once
+  fmt::print("bulwark-dataplane runs generation {}, not {}: tables sent again\n{}", running, ours, result.payload);
+  std::fflush(stdout);
+}
+
 void ControlDaemon::iked_exited() {
   std::vector<std::string> up;
   {
@@ -286,9 +305,10 @@ int ControlDaemon::run() {
     }, running_);
   });
   openlog("bulwark", LOG_PID, LOG_DAEMON);
-  while (running_) {
+  for (unsigned tick = 0; running_; ++tick) {
     forward_log();
     expire_records();
+    if (tick % 10 == 0) resync_dataplane();
     cifs_.tick();
     if (iked_.poll()) iked_exited();
     if (reload_requested_.exchange(false)) {

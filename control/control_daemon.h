@@ -53,6 +53,8 @@ class ControlDaemon {
   config::Message switch_(const std::string& request);
   // From bulwark-iked: "NAME\tup|down"; the rule records the connection controls follow it.
   config::Message vpn_state(const std::string& request);
+  // Once a second: a restarted dataplane (another generation than ours) gets the tables again.
+  void resync_dataplane();
   void iked_exited();
 
  private:
@@ -67,6 +69,7 @@ class ControlDaemon {
   // A record controlled by a switch follows it; switching a record on starts its deactivation
   // timer. Every change is pushed as a new generation (atomic for the workers).
   std::optional<config::Tables> applied_;
+  uint64_t resync_refused_for_ = ~uint64_t{0};  // the dataplane generation a resend failed for
   std::map<std::string, bool> records_;
   std::map<std::string, bool> switches_;
   std::map<std::string, bool> vpn_up_;  // VPN connections with a CHILD SA up, from bulwark-iked
