@@ -7,6 +7,7 @@
 BUILD=$(cd "$1" && pwd)
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/stock_charon.sh"
+source "$(dirname "$0")/vpn_box.sh"
 BULWARK="$BUILD/tools/bulwark"
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -23,38 +24,14 @@ export VPN_PSK="espinterop-$RANDOM-$RANDOM"
 check "the stock charon starts and loads its connection" \
   start_stock_charon $B2 10.1.0.2 192.168.2.0/24 192.168.1.0/24 yes
 
-cat >"$TMP/box1.yaml" <<YAML
-version: 1
-dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-espi-$TAG, exception_namespace: $X1}
-interfaces:
-  - {name: internal, role: internal, port: "net_af_packet_espi${TAG}0,iface=int,qdisc_bypass=1", mac: "02:e6:00:00:01:01", addresses: [192.168.1.1/24]}
-  - {name: external, role: external, port: "net_af_packet_espi${TAG}1,iface=ext,qdisc_bypass=1", mac: "02:e6:00:00:01:02", addresses: [10.1.0.1/16]}
-firewall:
-  incoming:
-    default: rules
-    rules:
-      - {protocol: udp, to_port: 500, action: accept, comment: IKE}
-      - {protocol: udp, to_port: 4500, action: accept, comment: IKE NAT-T}
-  outgoing: {default: accept}
-ipsec:
-  connections:
-    - name: to-stock
-      remote_gateway: 10.1.0.2
-      authentication: {method: psk, psk: {env: VPN_PSK}, local_id: box1.example.com, remote_id: box2.example.com}
-      tunnels:
-        - {type: tunnel, local: 192.168.1.0/24, remote: 192.168.2.0/24}
-YAML
-ip netns exec $B1 "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
-PIDS+=($!)
-wait_for "the dataplane" 20 test -S "$TMP/dp.sock"
-ip netns exec $B1 "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" --socket "$TMP/ctl.sock" \
-  --state-dir "$TMP/state" --iked-run-dir "$TMP/iked" "$TMP/box1.yaml" >"$TMP/control.log" 2>&1 &
-PIDS+=($!)
+# Box 1 is the box of the other ESP tests (vpn_box.sh); the stock side answers as box 2.
+vpn_box_config 1 2 $X1 10.1.0.2 initiate ext 10.1.0.1/16 >"$TMP/box1.yaml"
+start_vpn_box 1 $B1
 
 check "the tunnel to the stock charon comes up" \
   wait_for "the CHILD_SA" 60 sh -c "swanctl --list-sas --raw --uri '$STOCK_VICI' | grep -q 'state=INSTALLED'"
 check "the dataplane holds the tunnel's SAs, UDP-encapsulated" \
-  wait_for "the SAs" 10 sh -c "[ \$('$BULWARK' sa --socket '$TMP/dp.sock' | grep -c '^SA .* udp ') -eq 2 ]"
+  wait_for "the SAs" 10 sh -c "[ \$('$BULWARK' sa --socket '$TMP/dp1.sock' | grep -c '^SA .* udp ') -eq 2 ]"
 
 # On the stock side's end of the wire, which sees both directions (the dataplane transmits past
 # the packet taps of its own end: qdisc_bypass).
