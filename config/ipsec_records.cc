@@ -222,9 +222,9 @@ bool IpsecState::apply(const std::string& lines, std::string& error) {
   return true;
 }
 
-std::string encode_usage(const IpsecUsageMap& usage) {
-  std::string out;
-  for (const auto& [key, u] : usage) {
+std::string encode_usage(const IpsecUsageReport& report) {
+  std::string out = fmt::format("instance id={}\n", report.instance);
+  for (const auto& [key, u] : report.sas) {
     out += fmt::format("usage spi={} dst={} proto={} bytes={} packets={} last_use={} replayed={} auth_failed={} malformed={}\n",
                        std::get<0>(key), Ipv4Address{std::get<1>(key)}.str(), std::get<2>(key), u.bytes, u.packets,
                        u.last_use, u.replayed, u.auth_failed, u.malformed);
@@ -232,12 +232,19 @@ std::string encode_usage(const IpsecUsageMap& usage) {
   return out;
 }
 
-bool decode_usage(const std::string& lines, IpsecUsageMap& usage) {
+bool decode_usage(const std::string& lines, IpsecUsageReport& report) {
   std::istringstream in(lines);
   std::string line;
+  bool instance_seen = false;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     Fields f(line);
+    if (f.verb == "instance") {
+      report.instance = f.number<uint64_t>("id");
+      if (!f.ok) return false;
+      instance_seen = true;
+      continue;
+    }
     IpsecSaUsage u;
     auto key = std::tuple(f.number<uint32_t>("spi"), f.address("dst").value, f.number<uint8_t>("proto"));
     u.bytes = f.number<uint64_t>("bytes");
@@ -247,9 +254,9 @@ bool decode_usage(const std::string& lines, IpsecUsageMap& usage) {
     u.auth_failed = f.number<uint64_t>("auth_failed");
     u.malformed = f.number<uint64_t>("malformed");
     if (!f.ok || f.verb != "usage") return false;
-    usage[key] = u;
+    report.sas[key] = u;
   }
-  return true;
+  return instance_seen;
 }
 
 std::string IpsecState::list(bool json, const IpsecUsageMap* usage) const {

@@ -60,9 +60,18 @@ struct IpsecSaUsage {
 };
 using IpsecUsageMap = std::map<std::tuple<uint32_t, uint32_t, uint8_t>, IpsecSaUsage>;
 
-// Usage lines: "usage spi=… proto=50 dst=… bytes=… packets=… last_use=… replayed=… auth_failed=… malformed=…".
-std::string encode_usage(const IpsecUsageMap& usage);
-bool decode_usage(const std::string& lines, IpsecUsageMap& usage);
+// The counters of one dataplane process. `instance` names the SA state they were counted in
+// (random per process): a restarted dataplane reports another, and every SA it holds started
+// afresh there, with sequence numbers and replay window from zero.
+struct IpsecUsageReport {
+  uint64_t instance = 0;
+  IpsecUsageMap sas;
+};
+
+// "instance id=…", then usage lines: "usage spi=… proto=50 dst=… bytes=… packets=… last_use=…
+// replayed=… auth_failed=… malformed=…".
+std::string encode_usage(const IpsecUsageReport& report);
+bool decode_usage(const std::string& lines, IpsecUsageReport& report);
 
 std::string encode_sa(const IpsecSa& sa);
 std::string encode_sa_delete(uint32_t spi, uint8_t protocol, Ipv4Address dst);

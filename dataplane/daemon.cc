@@ -77,10 +77,10 @@ Message Daemon::handle(const Message& request) {
     }
     case MessageType::kSa: {
       if (request.payload == "usage") {
-        return {MessageType::kApplied, dataplane_ ? config::encode_usage(dataplane_->ipsec_usage()) : ""};
+        return {MessageType::kApplied, config::encode_usage(dataplane_ ? dataplane_->ipsec_usage() : config::IpsecUsageReport{})};
       }
       config::IpsecUsageMap usage;
-      if (dataplane_) usage = dataplane_->ipsec_usage();
+      if (dataplane_) usage = dataplane_->ipsec_usage().sas;
       return {MessageType::kApplied, ipsec_.list(request.payload == "json", &usage)};
     }
     case MessageType::kShutdown:

@@ -165,9 +165,9 @@ void Dataplane::apply_ipsec(const config::IpsecState& state, std::vector<std::st
   }
 }
 
-config::IpsecUsageMap Dataplane::ipsec_usage() const {
+config::IpsecUsageReport Dataplane::ipsec_usage() const {
   const IpsecTables* t = ipsec();
-  return t && sa_registry_ ? sa_registry_->usage(*t, now(), settings_.hz) : config::IpsecUsageMap{};
+  return t && sa_registry_ ? sa_registry_->usage(*t, now(), settings_.hz) : config::IpsecUsageReport{};
 }
 
 uint64_t Dataplane::generation_number() const {

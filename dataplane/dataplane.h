@@ -103,7 +103,7 @@ class Dataplane {
   // generations). SAs that cannot be set up are left out and named in `errors`.
   void apply_ipsec(const config::IpsecState& state, std::vector<std::string>& errors);
   // What each SA has counted (keyed like the SA records).
-  config::IpsecUsageMap ipsec_usage() const;
+  config::IpsecUsageReport ipsec_usage() const;
   const IpsecTables* ipsec() const { return ipsec_.load(std::memory_order_acquire); }
   uint64_t generation_number() const;
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -154,8 +155,14 @@ std::unique_ptr<IpsecTables> SaRegistry::build(const config::IpsecState& state, 
   return tables;
 }
 
-config::IpsecUsageMap SaRegistry::usage(const IpsecTables& tables, uint64_t now, uint64_t hz) const {
-  config::IpsecUsageMap out;
+SaRegistry::SaRegistry(unsigned workers) : workers_(workers) {
+  std::random_device random;
+  instance_ = (static_cast<uint64_t>(random()) << 32 | random()) | 1;  // never 0 ("no SA state")
+}
+
+config::IpsecUsageReport SaRegistry::usage(const IpsecTables& tables, uint64_t now, uint64_t hz) const {
+  config::IpsecUsageReport out;
+  out.instance = instance_;
   const uint64_t wall = static_cast<uint64_t>(std::time(nullptr));
   for (const auto& sa : tables.sas()) {
     crypto::SaTotals t = sa->esp->totals();
@@ -169,7 +176,7 @@ config::IpsecUsageMap SaRegistry::usage(const IpsecTables& tables, uint64_t now,
     u.replayed = t.replayed;
     u.auth_failed = t.auth_failed;
     u.malformed = t.malformed;
-    out[{sa->spi, sa->outer_dst, 50}] = u;
+    out.sas[{sa->spi, sa->outer_dst, 50}] = u;
   }
   return out;
 }

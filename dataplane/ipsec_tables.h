@@ -96,12 +96,13 @@ class IpsecTables {
 // Builds IpsecTables and keeps the crypto state of SAs alive across them.
 class SaRegistry {
  public:
-  explicit SaRegistry(unsigned workers) : workers_(workers) {}
+  explicit SaRegistry(unsigned workers);
   // Tables for `state`; SAs that cannot be set up (unsupported algorithm) are reported in
   // `errors` and left out, so their policies drop instead of sending plaintext.
   std::unique_ptr<IpsecTables> build(const config::IpsecState& state, std::vector<std::string>& errors);
-  // Each SA's counters, keyed like the records; `now`/`hz` turn last use into Unix time.
-  config::IpsecUsageMap usage(const IpsecTables& tables, uint64_t now, uint64_t hz) const;
+  // Each SA's counters, keyed like the records, under this registry's random instance id;
+  // `now`/`hz` turn last use into Unix time.
+  config::IpsecUsageReport usage(const IpsecTables& tables, uint64_t now, uint64_t hz) const;
 
  private:
   struct Known {
@@ -109,6 +110,7 @@ class SaRegistry {
     std::string fingerprint;  // algorithms and keys: a change means a new SA
   };
   unsigned workers_;
+  uint64_t instance_;
   std::map<std::pair<uint32_t, bool>, Known> known_;  // (SPI, inbound)
 };
 

@@ -250,10 +250,10 @@ int main(int argc, char** argv) {
           return fmt::format("{} SAs, {} policies", sas, policies);
         },
         [](const std::string& lines) {
-          bulwark::config::IpsecUsageMap usage;
+          bulwark::config::IpsecUsageReport usage;
           if (!bulwark::config::decode_usage(lines, usage)) return;
           for (const auto& e : g_database.set_usage(usage)) {
-            event(fmt::format("SA {:08x} to {} started afresh in the dataplane (restarted?): rekeying it", e.spi, e.dst));
+            event(fmt::format("SA {:08x} to {} started afresh in a restarted dataplane: rekeying it", e.spi, e.dst));
             bw_charon_expire(e.protocol, e.spi, e.dst.c_str(), false);
           }
         });

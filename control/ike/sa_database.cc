@@ -226,20 +226,22 @@ std::vector<Expiry> SaDatabase::due(std::chrono::steady_clock::time_point now) {
   return out;
 }
 
-std::vector<Expiry> SaDatabase::set_usage(const config::IpsecUsageMap& usage) {
+std::vector<Expiry> SaDatabase::set_usage(const config::IpsecUsageReport& report) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::vector<Expiry> lost;
   for (auto& [key, r] : sas_) {
     auto address = config::Ipv4Address::parse(key.dst);
     if (!address) continue;  // IPv6 SAs are not in the dataplane
-    auto it = usage.find({key.spi, address->value, key.protocol});
-    if (it == usage.end()) continue;
-    // Counters only grow while the dataplane keeps an SA: fewer packets than before mean it
-    // started afresh (a restarted dataplane), with sequence numbers and replay window from zero.
-    if (it->second.packets < r.packets && !r.soft_expired) {
+    auto it = report.sas.find({key.spi, address->value, key.protocol});
+    if (it == report.sas.end()) continue;
+    // Another instance counted this SA before: the dataplane restarted and holds it afresh. An SA
+    // installed in the last second before the restart was never counted and is not noticed; its
+    // peer drops only as many packets as the SA had carried until the sequence numbers catch up.
+    if (r.instance && r.instance != report.instance && !r.soft_expired) {
       lost.push_back({key.protocol, key.spi, key.dst, false});
       r.soft_expired = true;
     }
+    r.instance = report.instance;
     r.bytes = it->second.bytes;
     r.packets = it->second.packets;
     r.last_use = static_cast<time_t>(it->second.last_use);

@@ -37,6 +37,7 @@ struct SaRecord {
   bool soft_expired = false, hard_expired = false;
   uint64_t bytes = 0, packets = 0;  // as the dataplane counted them
   time_t last_use = 0;
+  uint64_t instance = 0;  // the dataplane SA state that counted them (0: not counted yet)
 };
 
 struct Expiry {
@@ -64,8 +65,9 @@ class SaDatabase {
   void flush(bool sas, bool policies);
 
   // The dataplane's counters (the answer to charon's query_sa and the volume lifetimes). Returns
-  // the SAs whose counters went back (the dataplane lost their state): they must be rekeyed.
-  std::vector<Expiry> set_usage(const config::IpsecUsageMap& usage);
+  // the SAs that a previous dataplane instance had counted: the new one started them afresh
+  // (sequence numbers, replay window), so they must be rekeyed.
+  std::vector<Expiry> set_usage(const config::IpsecUsageReport& report);
   // The lifetimes (time, bytes, packets) that ran out by `now`; each is reported once.
   std::vector<Expiry> due(std::chrono::steady_clock::time_point now);
 

@@ -105,7 +105,11 @@ check "... and not one of 300 pings was lost" grep -q " 0% packet loss" "$TMP/re
 
 # A restarted dataplane gets its tables from bulwark-control and its SAs from bulwark-iked by
 # themselves, but every SA starts afresh (sequence numbers, replay window): bulwark-iked notices
-# by the counters and has the tunnel rekeyed, so traffic flows again at once.
+# by the instance id in the dataplane's counters and has the tunnel rekeyed, so traffic flows
+# again at once. The kill waits for SAs that bulwark-iked has seen counted (it asks once a second;
+# the 12 s lifetime above rekeys every few seconds).
+counted_sas() { local before; before=$(out_spi); sleep 2.5; [ -n "$before" ] && [ "$(out_spi)" = "$before" ]; }
+wait_for "SAs the dataplane has counted" 30 counted_sas
 DP1=$(pgrep -f "bulwark-dataplane --socket $TMP/dp1.sock" | head -n1)
 kill -9 "$DP1"
 wait_for "the old dataplane's end" 10 sh -c "! kill -0 $DP1"
@@ -116,7 +120,7 @@ wait_for "the new dataplane" 20 test -S "$TMP/dp1.sock"
 check "bulwark-control sends the restarted dataplane its tables by itself" \
   wait_for "the tables" 20 grep -q "bulwark-dataplane runs generation 0, not" "$TMP/control1.log"
 check "after a dataplane restart the SAs are rekeyed" \
-  wait_for "the rekey" 30 grep -q "started afresh in the dataplane" "$TMP/control1.log"
+  wait_for "the rekey" 30 grep -q "started afresh in a restarted dataplane" "$TMP/control1.log"
 check "... and host 1 reaches host 2 again" wait_for "traffic" 30 ip netns exec $H1 ping -c 1 -W 1 192.168.2.20
 
 check "bulwark vpn down removes the SAs from the dataplane" \

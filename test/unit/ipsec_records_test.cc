@@ -81,3 +81,24 @@ TEST_CASE("malformed updates are refused with the line number", "[ipsec]") {
   odd_key.replace(odd_key.find("enc_key=") + 8, 1, "");  // an odd number of hex digits
   CHECK_FALSE(state.apply(odd_key, error));
 }
+
+TEST_CASE("the dataplane's counters travel with its instance id", "[ipsec]") {
+  IpsecUsageReport sent;
+  sent.instance = 0x8000000000000001ull;
+  IpsecSaUsage u;
+  u.bytes = 1500;
+  u.packets = 10;
+  u.last_use = 1796000000;
+  u.replayed = 2;
+  sent.sas[{0xc1234567, Ipv4Address::parse("10.1.0.101")->value, 50}] = u;
+  IpsecUsageReport received;
+  REQUIRE(decode_usage(encode_usage(sent), received));
+  CHECK(received.instance == sent.instance);
+  REQUIRE(received.sas.size() == 1);
+  CHECK(received.sas.begin()->second.packets == 10);
+  CHECK(received.sas.begin()->second.replayed == 2);
+  IpsecUsageReport ignored;
+  CHECK_FALSE(decode_usage("usage spi=1 dst=10.1.0.101 proto=50 bytes=1 packets=1 last_use=0 replayed=0 "
+                           "auth_failed=0 malformed=0\n",
+                           ignored));  // no instance: counters of unknown origin
+}
