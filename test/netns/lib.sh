@@ -6,6 +6,7 @@ TAG=${TAG:-$$}
 TMP=$(mktemp -d "/tmp/bulwark-netns-$TAG-XXXX")
 NAMESPACES=()
 PIDS=()
+FAILED_CHECKS=()
 
 cleanup() {
   local rc=$?
@@ -18,6 +19,8 @@ cleanup() {
   for ns in "${NAMESPACES[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
   if [ "$rc" -ne 0 ]; then
     for log in "$TMP"/*.log; do [ -f "$log" ] && { echo "--- $log"; tail -n 40 "$log"; }; done
+    # Again after the logs: a runner that keeps only the end of the output still names them.
+    for what in "${FAILED_CHECKS[@]}"; do echo "FAIL: $what"; done
   fi
   rm -rf "$TMP"
   exit "$rc"
@@ -67,6 +70,7 @@ check() {
   else
     echo "FAIL: $what"
     FAILED=$((FAILED + 1))
+    FAILED_CHECKS+=("$what")
   fi
 }
 
