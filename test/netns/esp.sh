@@ -91,23 +91,11 @@ check "... counted as a rule drop in box 2" \
 check "no ESP failures were counted" \
   sh -c "! '$BULWARK' sa --socket '$TMP/dp2.sock' | grep -v 'replayed 0, authentication failed 0, malformed 0' | grep -q 'replayed'"
 
-# Rekeying under traffic loses nothing: box 1's ESP lifetime drops to 12 s (rekeyed every few
-# seconds) while host 1 pings host 2 twenty times a second for 15 s.
-out_spi() { "$BULWARK" sa --socket "$TMP/dp1.sock" --json | python3 -c "import json,sys; print(' '.join(str(s['spi']) for s in json.load(sys.stdin)['sas'] if s['direction'] == 'out'))"; }
-OLD_OUT=$(out_spi)
-sed -i 's/^      tunnels:$/      esp: {lifetime: 12s, rekey_margin: 5s}\n      tunnels:/' "$TMP/box1.yaml"
-"$BULWARK" reload --socket "$TMP/ctl1.sock" >/dev/null
-ip netns exec $H1 ping -q -c 300 -i 0.05 -W 1 192.168.2.20 >"$TMP/rekey-ping.log" 2>&1 || true
-cat "$TMP/rekey-ping.log" | tail -2
-rekeyed() { [ -n "$OLD_OUT" ] && [ "$(out_spi)" != "$OLD_OUT" ]; }
-check "the tunnel was rekeyed under traffic" rekeyed
-check "... and not one of 300 pings was lost" grep -q " 0% packet loss" "$TMP/rekey-ping.log"
-
 # A restarted dataplane gets its tables from bulwark-control and its SAs from bulwark-iked by
 # themselves, but every SA starts afresh (sequence numbers, replay window): bulwark-iked notices
 # by the instance id in the dataplane's counters and has the tunnel rekeyed, so traffic flows
-# again at once. The kill waits for SAs that bulwark-iked has seen counted (it asks once a second;
-# the 12 s lifetime above rekeys every few seconds).
+# again at once. The kill waits for SAs that bulwark-iked has seen counted (it asks once a second).
+out_spi() { "$BULWARK" sa --socket "$TMP/dp1.sock" --json | python3 -c "import json,sys; print(' '.join(str(s['spi']) for s in json.load(sys.stdin)['sas'] if s['direction'] == 'out'))"; }
 counted_sas() { local before; before=$(out_spi); sleep 2.5; [ -n "$before" ] && [ "$(out_spi)" = "$before" ]; }
 wait_for "SAs the dataplane has counted" 30 counted_sas
 DP1=$(pgrep -f "bulwark-dataplane --socket $TMP/dp1.sock" | head -n1)
@@ -122,6 +110,18 @@ check "bulwark-control sends the restarted dataplane its tables by itself" \
 check "after a dataplane restart the SAs are rekeyed" \
   wait_for "the rekey" 30 grep -q "started afresh in a restarted dataplane" "$TMP/control1.log"
 check "... and host 1 reaches host 2 again" wait_for "traffic" 30 ip netns exec $H1 ping -c 1 -W 1 192.168.2.20
+
+# Rekeying under traffic loses nothing: box 1's ESP lifetime drops to 12 s (rekeyed every few
+# seconds) while host 1 pings host 2 twenty times a second for 15 s.
+wait_for "the SAs after the restart's rekey" 30 counted_sas
+OLD_OUT=$(out_spi)
+sed -i 's/^      tunnels:$/      esp: {lifetime: 12s, rekey_margin: 5s}\n      tunnels:/' "$TMP/box1.yaml"
+"$BULWARK" reload --socket "$TMP/ctl1.sock" >/dev/null
+ip netns exec $H1 ping -q -c 300 -i 0.05 -W 1 192.168.2.20 >"$TMP/rekey-ping.log" 2>&1 || true
+cat "$TMP/rekey-ping.log" | tail -2
+rekeyed() { [ -n "$OLD_OUT" ] && [ "$(out_spi)" != "$OLD_OUT" ]; }
+check "the tunnel was rekeyed under traffic" rekeyed
+check "... and not one of 300 pings was lost" grep -q " 0% packet loss" "$TMP/rekey-ping.log"
 
 check "bulwark vpn down removes the SAs from the dataplane" \
   sh -c "'$BULWARK' vpn down to-box2 --socket '$TMP/iked1/iked.sock' >/dev/null && for i in \$(seq 100); do [ \$('$BULWARK' sa --socket '$TMP/dp1.sock' | grep -c '^SA ') -eq 0 ] && exit 0; sleep 0.1; done; exit 1"
