@@ -111,7 +111,7 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
 }
 
 Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16_t offset, Flow& flow, uint16_t in,
-                                         uint16_t in_vlan, uint32_t& dst, uint64_t now) {
+                                         uint16_t in_vlan, uint32_t& dst, uint16_t slot, uint64_t now) {
   const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
   // The tunnel's view of the addresses (VPN NAT) decides which policy applies.
   uint32_t tunnel_src = h->src.to_host(), tunnel_dst = dst;
@@ -138,7 +138,10 @@ Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16
   }
   if (vpn_nat == VpnNatKind::kOneToOne) translate(m, offset, tunnel_src, tunnel_dst);
   rte_pktmbuf_adj(m, offset);
-  if (!encapsulate(g, *p->sa, m, in, in_vlan, true, now)) return Protect::kDropped;
+  Sealing& s = sealing_[sealing_count_];
+  if (!prepare_esp(g, *p->sa, m, in, in_vlan, true, now, s)) return Protect::kDropped;
+  s.slot = slot;
+  ++sealing_count_;
   dst = p->sa->outer_dst;
   flow.is_new = false;
   flow.encapsulated = true;
@@ -147,6 +150,47 @@ Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16
 
 bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in,
                            uint16_t in_vlan, bool forwarded, uint64_t now) {
+  Sealing s;
+  if (!prepare_esp(g, sa, m, in, in_vlan, forwarded, now, s)) return false;
+  uint64_t seq = 0;
+  if (!sa.esp->reserve(1, seq)) {
+    drop(m, DropReason::esp_sequence_exhausted);
+    return false;
+  }
+  return seal(s, seq, now);
+}
+
+bool Pipeline::seal(const Sealing& s, uint64_t seq, uint64_t now) {
+  if (s.sa->esp->encrypt(res_.worker, seq, s.next_header, s.payload, s.payload_len, now) != s.esp_len) {
+    drop(s.m, DropReason::esp_malformed);
+    return false;
+  }
+  counters_.event(Event::esp_encrypted);
+  return true;
+}
+
+void Pipeline::seal_burst(rte_mbuf** slots, uint64_t now) {
+  uint32_t sealed = 0;  // bit i: sealing_[i] done
+  for (uint16_t i = 0; i < sealing_count_; ++i) {
+    if (sealed & (1u << i)) continue;
+    crypto::EspSa* esp = sealing_[i].sa->esp;
+    uint32_t count = 0;
+    for (uint16_t j = i; j < sealing_count_; ++j) count += sealing_[j].sa->esp == esp;
+    uint64_t seq = 0;
+    const bool reserved = esp->reserve(count, seq);
+    for (uint16_t j = i; j < sealing_count_; ++j) {
+      const Sealing& s = sealing_[j];
+      if (s.sa->esp != esp) continue;
+      sealed |= 1u << j;
+      if (!reserved) drop(s.m, DropReason::esp_sequence_exhausted);
+      if (!reserved || !seal(s, seq++, now)) slots[s.slot] = nullptr;
+    }
+  }
+  sealing_count_ = 0;
+}
+
+bool Pipeline::prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
+                           bool forwarded, uint64_t now, Sealing& out) {
   auto* inner = rte_pktmbuf_mtod(m, Ipv4Header*);
   if (m->nb_segs != 1) {
     drop(m, DropReason::esp_malformed);
@@ -184,11 +228,6 @@ bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m
     return false;
   }
   if (forwarded) ipv4_decrement_ttl(*inner);
-  uint64_t seq = 0;
-  if (!sa.esp->reserve(1, seq)) {
-    drop(m, DropReason::esp_sequence_exhausted);
-    return false;
-  }
   const unsigned grow_front = (sa.tunnel ? sizeof(Ipv4Header) : 0) + udp + header;
   const unsigned grow_back = esp_len - header - payload_len;
   if (rte_pktmbuf_headroom(m) < grow_front || rte_pktmbuf_tailroom(m) < grow_back) {
@@ -201,11 +240,12 @@ bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m
   rte_pktmbuf_append(m, static_cast<uint16_t>(grow_back));
   const unsigned outer_ihl = sa.tunnel ? sizeof(Ipv4Header) : ihl;
   if (!sa.tunnel) std::memmove(data, data + grow_front, ihl);  // the header moves in front of ESP
-  uint8_t* payload = data + outer_ihl + udp + header;
-  if (sa.esp->encrypt(res_.worker, seq, sa.tunnel ? kProtoIpip : protocol, payload, payload_len, now) != esp_len) {
-    drop(m, DropReason::esp_malformed);
-    return false;
-  }
+  out.m = m;
+  out.sa = &sa;
+  out.payload = data + outer_ihl + udp + header;
+  out.payload_len = payload_len;
+  out.esp_len = esp_len;
+  out.next_header = sa.tunnel ? kProtoIpip : protocol;
   auto* outer = reinterpret_cast<Ipv4Header*>(data);
   if (sa.tunnel) {
     outer->version_ihl = 0x45;
@@ -226,7 +266,6 @@ bool Pipeline::encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m
     u->length = Be16::from_host(static_cast<uint16_t>(udp + esp_len));
     u->checksum = Be16::from_host(0);  // RFC 3948 2.1: zero for ESP in UDP
   }
-  counters_.event(Event::esp_encrypted);
   return true;
 }
 

@@ -272,7 +272,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     // Into a tunnel: from here on the packet is the outer one (esp_stage.cc).
     uint16_t fwd_offset = offset;
     if (ipsec_) {
-      const Protect r = into_tunnel(g, m, offset, flow, iface, ip_vlan[i], d, now);
+      const Protect r = into_tunnel(g, m, offset, flow, iface, ip_vlan[i], d, fwd_count, now);
       if (r == Protect::kDropped) continue;
       if (r == Protect::kEncrypted) fwd_offset = 0;
     }
@@ -284,6 +284,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     ++fwd_count;
   }
   counters_.stage(Stage::local, local_count);
+  if (sealing_count_) seal_burst(ip, now);
 
   lap(Stage::ipv4);
   // Stage 4: route lookup for the whole burst.
@@ -293,6 +294,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   lap(Stage::route);
   for (uint16_t i = 0; i < fwd_count; ++i) {
     rte_mbuf* m = ip[i];
+    if (!m) continue;  // dropped while sealing
     if (hop[i] < 0) {
       rte_pktmbuf_adj(m, ip_offset[i]);
       send_icmp_error(g, m, 0, iface, ip_vlan[i], kIcmpUnreachable, 0, 0, now);

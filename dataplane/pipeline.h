@@ -174,10 +174,31 @@ class Pipeline {
   // Into a tunnel, before routing: when an outbound policy covers the packet at `offset`, the
   // VPN firewall admits a new connection, VPN NAT translates it, and it is encrypted; the mbuf
   // then starts with the outer IPv4 header and `dst` is the peer's address.
+  // The packet is then queued for sealing as burst slot `slot`: seal_burst() encrypts it.
   enum class Protect : uint8_t { kNotCovered, kEncrypted, kDropped };
   Protect into_tunnel(const Generation& g, rte_mbuf* m, uint16_t offset, Flow& flow, uint16_t in, uint16_t in_vlan,
-                      uint32_t& dst, uint64_t now);
-  // `forwarded`: a packet the box routes into the tunnel (its TTL is decremented).
+                      uint32_t& dst, uint16_t slot, uint64_t now);
+  // An outer packet whose headers and room are in place and whose ESP payload waits for a
+  // sequence number and encryption.
+  struct Sealing {
+    rte_mbuf* m = nullptr;
+    const SaRuntime* sa = nullptr;
+    uint8_t* payload = nullptr;
+    uint32_t payload_len = 0, esp_len = 0;
+    uint8_t next_header = 0;
+    uint16_t slot = 0;  // in the burst's forwarding list
+  };
+  // Everything of encapsulation but the ESP payload: checks (route to the peer, MTU, room),
+  // the outer IPv4 (and UDP) header. `forwarded`: a packet the box routes into the tunnel (its
+  // TTL is decremented).
+  bool prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
+                   bool forwarded, uint64_t now, Sealing& out);
+  // Sequence number and encryption; false when the packet was dropped.
+  bool seal(const Sealing& s, uint64_t seq, uint64_t now);
+  // Seals the burst's queued packets: one sequence number reservation (one atomic operation)
+  // per SA and burst, in queue order; a dropped packet's slot in `slots` becomes nullptr.
+  void seal_burst(rte_mbuf** slots, uint64_t now);
+  // Encapsulation at once, for a packet outside the burst (generated, fragment, injected).
   bool encapsulate(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
                    bool forwarded, uint64_t now);
   // Routes an outer packet (a route exists: encapsulate checked) and sends it.
@@ -206,6 +227,8 @@ class Pipeline {
 
   const IpsecTables* ipsec_ = nullptr;
   uint16_t outer_id_ = 0;
+  std::array<Sealing, kBurstSize> sealing_{};
+  uint16_t sealing_count_ = 0;
 
   conntrack::Table conntrack_;
   nat::EndpointMappings endpoint_mappings_;
