@@ -63,6 +63,8 @@ int run_bench(const std::vector<std::string>& args) {
       ("no-baseline", "skip the baseline run")
       ("lcore", po::value<unsigned>()->default_value(1), "worker lcore")
       ("memory", po::value<unsigned>()->default_value(1024), "EAL memory in MB")
+      ("hugepages", "EAL memory in hugepages, as in production (reserved and mounted beforehand, e.g. "
+                    "dpdk-hugepages.py --setup 3G); without, 4 KiB pages")
       ("mbuf-data-room", po::value<uint16_t>()->default_value(0), "mbuf data room in bytes (0: 2 KiB)")
       ("reloads", po::value<uint32_t>()->default_value(0), "configuration reloads during the interval")
       ("ipsec", po::value<std::string>(), "IPsec SA and policy records (ESP scenarios, docs/esp.md)")
@@ -105,10 +107,11 @@ int run_bench(const std::vector<std::string>& args) {
     fmt::print(stderr, "bulwark bench: --ipsec {}\n", error);
     return 1;
   }
-  if (!dataplane::init_eal({"-l", fmt::format("0,{}", bench.worker_lcore), "--main-lcore=0", "--no-huge",
-                            "-m", fmt::format("{}", vm["memory"].as<unsigned>()), "--no-pci", "--no-shconf",
-                            "--no-telemetry", "--log-level=error", fmt::format("--file-prefix=bw-bench-{}", getpid())},
-                           error)) {
+  std::vector<std::string> eal{"-l", fmt::format("0,{}", bench.worker_lcore), "--main-lcore=0",
+                               "-m", fmt::format("{}", vm["memory"].as<unsigned>()), "--no-pci", "--no-shconf",
+                               "--no-telemetry", "--log-level=error", fmt::format("--file-prefix=bw-bench-{}", getpid())};
+  if (!vm.count("hugepages")) eal.push_back("--no-huge");
+  if (!dataplane::init_eal(eal, error)) {
     fmt::print(stderr, "bulwark bench: {}\n", error);
     return 1;
   }

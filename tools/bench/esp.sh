@@ -12,6 +12,8 @@ mkdir -p "$out"
 results=out/bench/esp-results.jsonl
 : >"$results"
 bench=build/tools/bulwark
+source tools/bench/hugepages.sh
+huge=$(hugepages_option 2048)
 py=/usr/bin/python3
 seconds=5; warmup=2; frames=65536
 if [ "$mode" = quick ]; then seconds=1; warmup=0.5; frames=16384; fi
@@ -20,8 +22,8 @@ if [ "$mode" = quick ]; then seconds=1; warmup=0.5; frames=16384; fi
 run() {
   echo "== $1" >&2
   "$bench" bench --config tools/bench/scenarios/esp.yaml --ipsec "$5" --in "$6=$7" --seconds "$seconds" \
-    --warmup "$warmup" --memory 2048 --mbuf-data-room 2048 --label "$1" --json |
-    $py -c "import json,sys; d=json.loads(sys.stdin.read()); d.update(scenario='esp-$2', frame_size=('$3' if '$3'=='imix' else int('$3')), sas=$4); print(json.dumps(d))" \
+    --warmup "$warmup" --memory 2048 --mbuf-data-room 2048 $huge --label "$1" --json |
+    $py -c "import json,sys; d=json.loads(sys.stdin.read()); d.update(scenario='esp-$2', frame_size=('$3' if '$3'=='imix' else int('$3')), sas=$4, hugepages=bool('$huge')); print(json.dumps(d))" \
     >>"$results"
 }
 
