@@ -110,7 +110,7 @@ int run_bench(const std::vector<std::string>& args) {
   std::vector<std::string> eal{"-l", fmt::format("0,{}", bench.worker_lcore), "--main-lcore=0",
                                "-m", fmt::format("{}", vm["memory"].as<unsigned>()), "--no-pci", "--no-shconf",
                                "--no-telemetry", "--log-level=error", fmt::format("--file-prefix=bw-bench-{}", getpid())};
-  if (!vm.count("hugepages")) eal.push_back("--no-huge");
+  eal.push_back(vm.count("hugepages") ? "--huge-unlink" : "--no-huge");  // no hugepage files left behind
   if (!dataplane::init_eal(eal, error)) {
     fmt::print(stderr, "bulwark bench: {}\n", error);
     return 1;
