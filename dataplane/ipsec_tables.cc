@@ -13,6 +13,13 @@ bool protocol_matches(uint8_t policy, uint8_t packet) { return policy == 0 || po
 
 int specificity(const Selector& s) { return __builtin_popcount(s.mask); }
 
+uint64_t slot_hash(uint64_t key) {  // the finaliser of MurmurHash3: every key bit moves the slot
+  key ^= key >> 33;
+  key *= 0xff51afd7ed558ccdull;
+  key ^= key >> 33;
+  return key;
+}
+
 std::string fingerprint(const config::IpsecSa& s) {
   return fmt::format("{}/{}/{}/{}/{}/{}/{}", s.enc_alg, s.int_alg, s.enc_key, s.int_key, s.esn, s.replay_window,
                      s.protocol);
@@ -32,30 +39,49 @@ const SaRuntime* IpsecTables::inbound_sa(uint32_t spi) const {
   return it != inbound_by_spi_.end() && it->first == spi ? it->second : nullptr;
 }
 
+const PrefixIndex::Slot* PrefixIndex::find(uint64_t key) const {
+  for (uint64_t i = slot_hash(key) & slot_mask_;; i = (i + 1) & slot_mask_) {
+    const Slot& s = slots_[i];
+    if (s.begin == s.end) return nullptr;
+    if (s.key == key) return &s;
+  }
+}
+
+PrefixIndex::Slot& PrefixIndex::insert_slot(uint64_t key) {
+  uint64_t i = slot_hash(key) & slot_mask_;
+  while (slots_[i].begin != slots_[i].end) i = (i + 1) & slot_mask_;
+  slots_[i].key = key;
+  return slots_[i];
+}
+
 void PrefixIndex::build(const std::vector<Selector>& prefixes) {
   masks_.clear();
-  buckets_.clear();
   entries_.clear();
+  size_t capacity = 2;
+  while (capacity < 2 * prefixes.size()) capacity *= 2;
+  slots_.assign(capacity, Slot{});
+  slot_mask_ = capacity - 1;
   for (const auto& p : prefixes) {
     if (std::find(masks_.begin(), masks_.end(), p.mask) == masks_.end()) masks_.push_back(p.mask);
   }
   std::sort(masks_.begin(), masks_.end(), [](uint32_t a, uint32_t b) { return __builtin_popcount(a) > __builtin_popcount(b); });
   for (const auto& p : prefixes) {
     const uint64_t key = uint64_t{p.mask} << 32 | p.network;
-    if (buckets_.count(key)) continue;
+    if (find(key)) continue;
     const auto first = static_cast<uint32_t>(entries_.size());
     for (uint32_t i = 0; i < prefixes.size(); ++i) {
       const Selector& q = prefixes[i];
       if ((q.mask & p.mask) == q.mask && q.contains(p.network)) entries_.push_back(i);  // q ⊇ p
     }
-    buckets_[key] = {first, static_cast<uint32_t>(entries_.size())};
+    Slot& slot = insert_slot(key);
+    slot.begin = first;
+    slot.end = static_cast<uint32_t>(entries_.size());  // at least p itself: never empty
   }
 }
 
 PrefixIndex::Range PrefixIndex::candidates(uint32_t ip) const {
   for (uint32_t mask : masks_) {
-    auto it = buckets_.find(uint64_t{mask} << 32 | (ip & mask));
-    if (it != buckets_.end()) return {entries_.data() + it->second.first, entries_.data() + it->second.second};
+    if (const Slot* s = find(uint64_t{mask} << 32 | (ip & mask))) return {entries_.data() + s->begin, entries_.data() + s->end};
   }
   return {};
 }

@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 #include <tuple>
-#include <unordered_map>
 #include <vector>
 
 #include "config/ipsec_records.h"
@@ -68,8 +67,17 @@ class PrefixIndex {
   Range candidates(uint32_t ip) const;
 
  private:
+  // Open addressing, linear probing, at most half full: mask:network → range of entries_ (an
+  // empty slot has an empty range; a prefix in the index always has candidates).
+  struct Slot {
+    uint64_t key = 0;
+    uint32_t begin = 0, end = 0;
+  };
+  const Slot* find(uint64_t key) const;
+  Slot& insert_slot(uint64_t key);
   std::vector<uint32_t> masks_;  // distinct prefix masks, longest first
-  std::unordered_map<uint64_t, std::pair<uint32_t, uint32_t>> buckets_;  // mask:network → range
+  std::vector<Slot> slots_;
+  uint64_t slot_mask_ = 0;
   std::vector<uint32_t> entries_;
 };
 
