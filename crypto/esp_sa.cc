@@ -160,6 +160,13 @@ uint32_t EspSa::encrypt(unsigned worker, uint64_t seq, uint8_t next_header, uint
   return n;
 }
 
+void EspSa::prefetch(unsigned worker) const {
+  __builtin_prefetch(this);
+  __builtin_prefetch(&stats_[worker]);
+  __builtin_prefetch(&next_sequence_);
+  if (imb_gcm_) imb_gcm_->prefetch();
+}
+
 uint32_t EspSa::encrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t padded) {
   uint8_t* iv = esp + 8;
   put32(iv, static_cast<uint32_t>(seq >> 32));

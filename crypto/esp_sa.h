@@ -90,6 +90,9 @@ class EspSa {
   // trailer_max() after; returns the ESP length, which starts at payload - header_length().
   uint32_t encrypt(unsigned worker, uint64_t seq, uint8_t next_header, uint8_t* payload, uint32_t len,
                    uint64_t now);
+  // Brings what encrypt() reads (the SA, the worker's counters, the expanded key) towards the
+  // cache ahead of a burst's encryption: with many SAs their keys are not in the cache.
+  void prefetch(unsigned worker) const;
 
   // Inbound: the ESP packet of `len` bytes at `esp`, decrypted in place.
   struct Decrypted {

@@ -24,6 +24,8 @@ class ImbGcm {
   // In place; false when the tag does not match (constant-time comparison).
   bool decrypt(unsigned worker, const uint8_t* iv, const uint8_t* aad, size_t aad_length, uint8_t* data,
                size_t length, const uint8_t* tag) const;
+  // Brings the expanded key (about 1 KiB: round keys and the powers of H) towards the cache.
+  void prefetch() const;
 
  private:
   struct State;

@@ -246,6 +246,7 @@ bool Pipeline::prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m
   out.payload_len = payload_len;
   out.esp_len = esp_len;
   out.next_header = sa.tunnel ? kProtoIpip : protocol;
+  sa.esp->prefetch(res_.worker);  // sealed after the rest of the burst's connection stage
   auto* outer = reinterpret_cast<Ipv4Header*>(data);
   if (sa.tunnel) {
     outer->version_ihl = 0x45;
