@@ -302,6 +302,11 @@ class Compiler {
     e.masquerade_internal = t.local_nat.internal_network;
     if (t.remote_nat.one_to_one) e.remote_nat = Ipv4Prefix{t.remote_nat.address, t.remote->length};
     e.virtual_ip = t.virtual_ip;
+    if (t.virtual_ip && t.client) {  // manual 12.4: the client's address <-> the virtual IP
+      e.local_nat = LocalNat::Mode::kOneToOne;
+      e.local_nat_map.push_back({Ipv4Prefix{*t.client, 32}, Ipv4Prefix{*t.virtual_ip, 32}, interface,
+                                 source_of(t.origin)});
+    }
     return e;
   }
 
@@ -328,9 +333,8 @@ class Compiler {
     }
   }
 
-  // The addresses the box answers ARP for on behalf of others: 1:1 NAT virtual networks,
-  // remote 1:1 NAT networks of tunnels, and virtual IPs. Remote NAT networks and virtual IPs
-  // are answered on the interface whose network contains them.
+  // The addresses the box answers ARP for on behalf of others: 1:1 NAT virtual networks and
+  // remote 1:1 NAT networks of tunnels (on the interface whose network contains them).
   void compile_proxy_arp() {
     for (const auto& n : t_.nat.one_to_one) {
       t_.proxy_arp.push_back({n.virtual_network, n.interface, ProxyArpReason::kOneToOneNat, n.source});
@@ -341,13 +345,6 @@ class Compiler {
           uint16_t iface = interface_for(t.remote_nat->address);
           if (iface != kNoIndex) {
             t_.proxy_arp.push_back({*t.remote_nat, iface, ProxyArpReason::kVpnRemoteNat, t.source});
-          }
-        }
-        if (t.virtual_ip) {
-          uint16_t iface = interface_for(*t.virtual_ip);
-          if (iface != kNoIndex) {
-            t_.proxy_arp.push_back(
-                {Ipv4Prefix{*t.virtual_ip, 32}, iface, ProxyArpReason::kVpnVirtualIp, t.source});
           }
         }
       }

@@ -427,7 +427,7 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
     e.interface = r.u16();
     uint8_t reason = r.u8();
     e.source = r.source();
-    if (reason > static_cast<uint8_t>(ProxyArpReason::kVpnVirtualIp) ||
+    if (reason > static_cast<uint8_t>(ProxyArpReason::kVpnRemoteNat) ||
         e.interface >= t.interfaces.size()) {
       error = "proxy-ARP entry refers to an unknown interface or reason";
       return std::nullopt;

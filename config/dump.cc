@@ -102,9 +102,7 @@ class Dumper {
   void proxy_arp() {
     line("\nproxy ARP ({}):", t_.proxy_arp.size());
     for (const auto& p : t_.proxy_arp) {
-      const char* why = p.reason == ProxyArpReason::kOneToOneNat   ? "1:1 NAT"
-                        : p.reason == ProxyArpReason::kVpnRemoteNat ? "VPN remote 1:1 NAT"
-                                                                     : "VPN virtual IP";
+      const char* why = p.reason == ProxyArpReason::kOneToOneNat ? "1:1 NAT" : "VPN remote 1:1 NAT";
       line("  {:<18} on {:<10} {}", p.range.str(), iface(p.interface), why);
     }
   }

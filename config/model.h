@@ -302,6 +302,7 @@ struct Tunnel : Located {
   LocalNat local_nat;
   RemoteNat remote_nat;
   std::optional<Ipv4Address> virtual_ip;
+  std::optional<Ipv4Address> client;  // the host the virtual IP stands for (manual 12.4)
   std::string comment;
 };
 

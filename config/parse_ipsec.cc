@@ -82,6 +82,8 @@ std::optional<Tunnel> parse_tunnel(Reader& r, const YAML::Node& n, const std::st
   }
   Ipv4Address vip;
   if (m.optional("virtual_ip", vip, as_address)) t.virtual_ip = vip;
+  Ipv4Address client;
+  if (m.optional("client", client, as_address)) t.client = client;
   m.optional("comment", t.comment, as_text);
   m.finish();
   return t;

@@ -53,7 +53,7 @@ struct RouteEntry {
 };
 
 // Addresses the box answers ARP for without owning them.
-enum class ProxyArpReason : uint8_t { kOneToOneNat, kVpnRemoteNat, kVpnVirtualIp };
+enum class ProxyArpReason : uint8_t { kOneToOneNat, kVpnRemoteNat };
 struct ProxyArpEntry {
   Ipv4Prefix range;
   uint16_t interface = 0;

@@ -79,9 +79,33 @@ std::vector<Ipv4Address> endpoint_addresses(ValidationContext& ctx, const VpnCon
   return out;
 }
 
+// Manual 12.4: a stealth box adopts its one client's address, so the virtual IP needs nothing
+// more there. A router has many hosts behind it: the configuration names the one the virtual
+// IP stands for, and the tunnel translates between the two (1:1, both ways).
+void validate_virtual_ip_client(ValidationContext& ctx, const Tunnel& t) {
+  if (t.virtual_ip && !t.client) {
+    ctx.diag.error(t.at("virtual_ip"), "a virtual IP needs the client it stands for",
+                   "add client: ADDRESS (the host behind the box that peers reach by the virtual IP; "
+                   "give it a DHCP reservation if it gets its address by DHCP)");
+  }
+  if (t.client && !t.virtual_ip) {
+    ctx.diag.error(t.at("client"), "client is only meaningful with virtual_ip",
+                   "the client is the host that peers reach by the tunnel's virtual IP (manual 12.4)");
+  }
+  if (!t.virtual_ip || !t.client) return;
+  if (t.local_nat.mode != LocalNat::Mode::kNone) {
+    ctx.diag.error(t.at("virtual_ip"), "a virtual IP and local_nat both translate the local side of a tunnel",
+                   "use one of them: the virtual IP is a 1:1 NAT of the client's single address");
+  }
+  if (*t.client == *t.virtual_ip) {
+    ctx.diag.error(t.at("client"), fmt::format("the client {} is the virtual IP itself", t.client->str()),
+                   "the virtual IP is the address peers use; the client is the host's real address");
+  }
+}
+
 void validate_tunnel(ValidationContext& ctx, const VpnConnection& c, const Tunnel& t) {
   if (t.transport) {
-    for (const char* key : {"local", "remote", "local_nat", "remote_nat", "virtual_ip"}) {
+    for (const char* key : {"local", "remote", "local_nat", "remote_nat", "virtual_ip", "client"}) {
       if (t.has(key)) {
         ctx.diag.error(t.at(key), fmt::format("a transport connection takes no {}", key),
                        "transport mode protects the traffic between the two gateways themselves; "
@@ -182,6 +206,7 @@ void validate_tunnel(ValidationContext& ctx, const VpnConnection& c, const Tunne
                                t.virtual_ip->str(), t.local->str()),
                    "peers reach the client by the virtual IP through this tunnel (manual 12.4)");
   }
+  validate_virtual_ip_client(ctx, t);
 }
 
 void validate_connection(ValidationContext& ctx, const VpnConnection& c) {

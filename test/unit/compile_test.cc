@@ -98,6 +98,22 @@ TEST_CASE("port forwarding: %extern and service names resolved", "[compile]") {
   CHECK(f[2].incoming_port.is_any());
 }
 
+TEST_CASE("a virtual IP is a 1:1 NAT of its client inside the tunnel (manual 12.4)", "[compile]") {
+  auto r = config::load({config::Source{"t.yaml", base_config(
+      "ipsec:\n  connections:\n    - name: c\n      remote_gateway: 10.1.0.2\n"
+      "      authentication: {method: psk, psk: {env: VPN_PSK}}\n"
+      "      tunnels: [{local: 172.16.1.1/32, remote: 192.168.2.0/24, virtual_ip: 172.16.1.1, client: 192.168.1.10}]\n")}});
+  INFO(all_messages(r));
+  REQUIRE(r.tables);
+  REQUIRE(r.tables->ipsec.connections.size() == 1);
+  const auto& t = r.tables->ipsec.connections[0].tunnels.at(0);
+  CHECK(t.local_nat == config::LocalNat::Mode::kOneToOne);
+  REQUIRE(t.local_nat_map.size() == 1);
+  CHECK(t.local_nat_map[0].real.str() == "192.168.1.10/32");
+  CHECK(t.local_nat_map[0].virtual_network.str() == "172.16.1.1/32");
+  CHECK(r.tables->proxy_arp.empty());  // peers reach the virtual IP through the tunnel, not on a LAN
+}
+
 TEST_CASE("the generation number and secrets: dumps show references, never values", "[compile]") {
   auto r = config::load({config::Source{"t.yaml", base_config(
       "ipsec:\n  connections:\n    - name: c\n      remote_gateway: 10.1.0.2\n"

@@ -200,11 +200,27 @@ TEST_CASE("VPN: the mistakes of manual chapter 15.2 and friends", "[validate]") 
         "      tunnels:\n"
         "        - {local: 172.16.0.0/24, remote: 10.2.0.0/16, local_nat: {mode: masquerade, internal_network: 192.168.1.0/24}}\n"
         "        - {local: 192.168.1.0/24, remote: 10.3.0.0/26, remote_nat: {mode: one_to_one, address: 192.168.1.130}}\n"
-        "        - {local: 192.168.1.0/24, remote: 10.4.0.0/16, virtual_ip: 172.16.1.1}\n"));
+        "        - {local: 192.168.1.0/24, remote: 10.4.0.0/16, virtual_ip: 172.16.1.1, client: 192.168.1.10}\n"));
     INFO(all_messages(r));
     CHECK(has_diagnostic(r, Severity::kError, "local masquerading hides the network behind one address", 21, 19));
     CHECK(has_diagnostic(r, Severity::kError, "192.168.1.130 does not start a /26 block", 22, 96));
     CHECK(has_diagnostic(r, Severity::kError, "virtual IP 172.16.1.1 is not inside the tunnel's local network", 23, 68));
+  }
+  SECTION("a virtual IP names its client; neither comes alone, nor with local NAT (manual 12.4)") {
+    auto r = load_text(vpn(
+        "    - name: d\n      remote_gateway: 10.1.0.2\n"
+        "      authentication: {method: psk, psk: {env: PSK}}\n"
+        "      tunnels:\n"
+        "        - {local: 172.16.1.1/32, remote: 10.2.0.0/16, virtual_ip: 172.16.1.1}\n"
+        "        - {local: 172.16.1.2/32, remote: 10.3.0.0/16, client: 192.168.1.10}\n"
+        "        - {local: 172.16.1.3/32, remote: 10.4.0.0/16, virtual_ip: 172.16.1.3, client: 172.16.1.3}\n"
+        "        - {local: 172.16.1.4/32, remote: 10.5.0.0/16, virtual_ip: 172.16.1.4, client: 192.168.1.10,\n"
+        "           local_nat: {mode: masquerade, internal_network: 192.168.1.0/24}}\n"));
+    INFO(all_messages(r));
+    CHECK(has_diagnostic(r, Severity::kError, "a virtual IP needs the client it stands for", 21, 67));
+    CHECK(has_diagnostic(r, Severity::kError, "client is only meaningful with virtual_ip", 22, 63));
+    CHECK(has_diagnostic(r, Severity::kError, "the client 172.16.1.3 is the virtual IP itself", 23, 87));
+    CHECK(has_diagnostic(r, Severity::kError, "a virtual IP and local_nat both translate the local side", 24, 67));
   }
 }
 

@@ -10,6 +10,9 @@
 * 13.4, local masquerading: 192.168.1.10 reaches the control center's 10.1.5.5 from 172.16.0.5
   (its own port, free), the answer comes back to it; a connection from the control center to
   172.16.0.5 is refused (one-directional).
+* 12.4, virtual IP: the controller 192.168.1.47 is the client of the virtual IP 172.16.1.1 towards
+  company network 2 (192.168.2.0/24): it reaches 192.168.2.9 as 172.16.1.1, and 192.168.2.9 opens
+  a connection to 172.16.1.1 that reaches the controller (1:1, both ways).
 Checksums (IPv4, UDP, TCP) are updated for every translation.
 """
 import os
@@ -27,8 +30,10 @@ CTRL_MAC, CTRL = "02:00:00:01:00:2f", "192.168.1.47"
 BRANCH_GW_MAC, BRANCH_GW = "02:00:00:02:00:02", "198.51.100.2"
 SERVICE_GW_MAC, SERVICE_GW = "02:00:00:02:00:03", "198.51.100.3"
 CENTER_GW_MAC, CENTER_GW = "02:00:00:02:00:04", "198.51.100.4"
-KEYS = {k: bytes(range(16 * k, 16 * k + 16)) + bytes([k] * 4) for k in range(1, 7)}
-SPI = {1: 0xC0000001, 2: 0xC1000001, 3: 0xC0000003, 4: 0xC1000003, 5: 0xC0000005, 6: 0xC1000005}
+COMPANY2_GW_MAC, COMPANY2_GW = "02:00:00:02:00:05", "198.51.100.5"
+KEYS = {k: bytes(range(16 * k, 16 * k + 16)) + bytes([k] * 4) for k in range(1, 9)}
+SPI = {1: 0xC0000001, 2: 0xC1000001, 3: 0xC0000003, 4: 0xC1000003, 5: 0xC0000005, 6: 0xC1000005,
+       7: 0xC0000007, 8: 0xC1000007}
 
 
 def build(c):
@@ -48,6 +53,10 @@ def build(c):
         sa_record(SPI[6], "in", CENTER_GW, BOX_EXT, 20, "AES_GCM_16_128", KEYS[6], "172.16.0.5/32", "10.1.0.0/16", 3),
         policy_record("out", "172.16.0.5/32", "10.1.0.0/16", 3, SPI[5]),
         policy_record("in", "10.1.0.0/16", "172.16.0.5/32", 3, SPI[6]),
+        sa_record(SPI[7], "out", BOX_EXT, COMPANY2_GW, 20, "AES_GCM_16_128", KEYS[7], "172.16.1.1/32", "192.168.2.0/24", 4),
+        sa_record(SPI[8], "in", COMPANY2_GW, BOX_EXT, 20, "AES_GCM_16_128", KEYS[8], "172.16.1.1/32", "192.168.2.0/24", 4),
+        policy_record("out", "172.16.1.1/32", "192.168.2.0/24", 4, SPI[7]),
+        policy_record("in", "192.168.2.0/24", "172.16.1.1/32", 4, SPI[8]),
     ]
     seq = {k: 0 for k in SPI}
     ident = [0]
@@ -79,6 +88,8 @@ def build(c):
     c.tx("external", arp_reply(e, BOX_EXT, SERVICE_GW_MAC, SERVICE_GW), "generated")
     c.rx("external", pad(arp_request(CENTER_GW_MAC, CENTER_GW, BOX_EXT)), "consumed", same_burst=True)
     c.tx("external", arp_reply(e, BOX_EXT, CENTER_GW_MAC, CENTER_GW), "generated")
+    c.rx("external", pad(arp_request(COMPANY2_GW_MAC, COMPANY2_GW, BOX_EXT)), "consumed", same_burst=True)
+    c.tx("external", arp_reply(e, BOX_EXT, COMPANY2_GW_MAC, COMPANY2_GW), "generated")
 
     # 13.2: out through the local 1:1 NAT, and back.
     udp = UDP(sport=5000, dport=6000) / Raw(b"same network")
@@ -114,6 +125,15 @@ def build(c):
     unsolicited = UDP(sport=6000, dport=7777) / Raw(b"hello?")
     c.rx("external", from_tunnel(6, CENTER_GW, CENTER_GW_MAC, ip("10.1.5.5", "172.16.0.5", 0x602, unsolicited)),
          "dropped:vpn_nat_unsolicited", same_burst=True)
+
+    # 12.4: the controller is the client behind the virtual IP 172.16.1.1, both ways.
+    udp = UDP(sport=5100, dport=6100) / Raw(b"from the client")
+    c.rx("internal", Ether(dst=i, src=CTRL_MAC) / IP(src=CTRL, dst="192.168.2.9", id=0x701) / udp, "forwarded")
+    c.tx("external", into(7, COMPANY2_GW, COMPANY2_GW_MAC, ip("172.16.1.1", "192.168.2.9", 0x701, udp, ttl=63)))
+    syn = TCP(sport=41000, dport=502, flags="S", seq=7)
+    c.rx("external", from_tunnel(8, COMPANY2_GW, COMPANY2_GW_MAC, ip("192.168.2.9", "172.16.1.1", 0x801, syn)),
+         "forwarded")
+    c.tx("internal", routed(ether(i, e, 0x0800) + ip("192.168.2.9", CTRL, 0x801, syn), i, CTRL_MAC))
 
 
 generate(build)
