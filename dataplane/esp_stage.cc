@@ -170,6 +170,7 @@ bool Pipeline::seal(const Sealing& s, uint64_t seq, uint64_t now) {
 }
 
 void Pipeline::seal_burst(rte_mbuf** slots, uint64_t now) {
+  static_assert(kBurstSize <= 32, "one bit per queued packet");
   uint32_t sealed = 0;  // bit i: sealing_[i] done
   for (uint16_t i = 0; i < sealing_count_; ++i) {
     if (sealed & (1u << i)) continue;
