@@ -110,6 +110,14 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
   return EspInbound::kDecrypted;
 }
 
+void Pipeline::look_up_policy(const rte_mbuf* m, uint16_t offset, Flow& flow) const {
+  const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+  flow.policy_src = h->src.to_host();
+  flow.policy_dst = h->dst.to_host();
+  flow.policy = ipsec_->outbound(flow.policy_src, flow.policy_dst, h->protocol);
+  if (flow.policy && flow.policy->sa) __builtin_prefetch(flow.policy->sa->esp);
+}
+
 Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16_t offset, Flow& flow, uint16_t in,
                                          uint16_t in_vlan, uint32_t& dst, uint16_t slot, uint64_t now) {
   const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
@@ -117,7 +125,8 @@ Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16
   uint32_t tunnel_src = h->src.to_host(), tunnel_dst = dst;
   using VpnNatKind = nat::VpnNat::Outbound;
   const VpnNatKind vpn_nat = g.vpn_nat() ? g.vpn_nat()->outbound(tunnel_src, tunnel_dst) : VpnNatKind::kNone;
-  const OutboundPolicy* p = ipsec_->outbound(tunnel_src, tunnel_dst, h->protocol);
+  const bool as_looked_up = tunnel_src == flow.policy_src && tunnel_dst == flow.policy_dst;
+  const OutboundPolicy* p = as_looked_up ? flow.policy : ipsec_->outbound(tunnel_src, tunnel_dst, h->protocol);
   if (!p) return Protect::kNotCovered;
   if (flow.via && !g.forward_between_vpns()) {
     drop(m, DropReason::ipsec_vpn_to_vpn);

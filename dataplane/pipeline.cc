@@ -221,6 +221,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       drop(m, DropReason::ipsec_plaintext);
       continue;
     }
+    if (ipsec_) look_up_policy(m, offset, flows[checked]);
     ip[checked] = m;
     ip_vlan[checked] = ip_vlan[i];
     ip_offset[checked] = offset;

@@ -53,6 +53,11 @@ class Pipeline {
     uint64_t hash = 0;       // of `key` in the connection table (prepare_flow)
     const SaRuntime* via = nullptr;  // decrypted by this inbound SA
     bool encapsulated = false;       // now the outer packet of an outbound SA
+    // The outbound policy looked up for (policy_src, policy_dst) before the connection stage,
+    // so that its SA's state is in the cache when the packet is sealed; reused when the
+    // addresses are still those.
+    const OutboundPolicy* policy = nullptr;
+    uint32_t policy_src = 0, policy_dst = 0;
   };
 
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
@@ -205,6 +210,8 @@ class Pipeline {
   void send_outer(const Generation& g, rte_mbuf* m, TxKind kind, uint64_t now);
   [[gnu::noinline]] void fragment_and_protect(const Generation& g, const SaRuntime& sa, rte_mbuf* m,
                                               uint16_t inner_mtu, uint16_t in, uint16_t in_vlan, uint64_t now);
+  // The outbound policy of the packet as received (Flow::policy), its SA's state prefetched.
+  void look_up_policy(const rte_mbuf* m, uint16_t offset, Flow& flow) const;
   // Rewrites the packet's addresses (VPN NAT), checksums updated.
   void translate(rte_mbuf* m, uint16_t ip_offset, uint32_t src, uint32_t dst);
   // Inbound policy: may this packet (not decrypted) arrive in plaintext?
