@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "dataplane/headers.h"
 
@@ -26,13 +27,35 @@ inline uint16_t internet_checksum(const void* data, size_t length) {
   return checksum_finish(checksum_add(0, data, length));
 }
 
-inline bool ipv4_header_valid(const Ipv4Header& ip) {
-  return internet_checksum(&ip, ip.header_length()) == 0;
+// The checksum of an IPv4 header (a multiple of 4 bytes, options included), ready to store (host
+// order), on every packet's path: 32-bit words in the machine's byte order into a 64-bit sum,
+// folded, then put into network order — the one's-complement sum does not depend on the byte
+// order it is taken in (RFC 1071 2(B)). Equal to internet_checksum() of the header.
+inline uint16_t ipv4_header_checksum(const Ipv4Header& ip) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(&ip);
+  const size_t length = ip.header_length();
+  uint64_t sum = 0;
+  for (size_t i = 0; i < length; i += 4) {
+    uint32_t word;
+    std::memcpy(&word, bytes + i, 4);
+    sum += word;
+  }
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffffffff) + (sum >> 32);
+  sum = (sum & 0xffff) + (sum >> 16);
+  sum = (sum & 0xffff) + (sum >> 16);
+  auto folded = static_cast<uint16_t>((sum & 0xffff) + (sum >> 16));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  folded = __builtin_bswap16(folded);
+#endif
+  return static_cast<uint16_t>(~folded);
 }
+
+inline bool ipv4_header_valid(const Ipv4Header& ip) { return ipv4_header_checksum(ip) == 0; }
 
 inline void ipv4_set_checksum(Ipv4Header& ip) {
   ip.checksum = Be16{};
-  ip.checksum = Be16::from_host(internet_checksum(&ip, ip.header_length()));
+  ip.checksum = Be16::from_host(ipv4_header_checksum(ip));
 }
 
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for one 16-bit word changing from `old_word` to

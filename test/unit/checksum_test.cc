@@ -31,6 +31,19 @@ TEST_CASE("IPv4 header checksum", "[checksum]") {
   CHECK(ipv4_header_valid(h));
 }
 
+TEST_CASE("the IPv4 header checksum equals the byte-wise one, options and carries included", "[checksum]") {
+  uint32_t state = 12345;
+  auto next = [&] { return state = state * 1103515245u + 12345u; };
+  alignas(4) uint8_t bytes[60];
+  for (int round = 0; round < 20000; ++round) {
+    const unsigned words = 5 + next() % 11;  // IHL 5..15
+    for (auto& b : bytes) b = static_cast<uint8_t>(round % 3 == 0 ? 0xff - next() % 4 : next() >> 24);
+    bytes[0] = static_cast<uint8_t>(0x40 | words);
+    const auto* header = reinterpret_cast<const Ipv4Header*>(bytes);
+    REQUIRE(ipv4_header_checksum(*header) == internet_checksum(bytes, words * 4));
+  }
+}
+
 TEST_CASE("incremental TTL update equals recomputation for every TTL", "[checksum]") {
   for (int ttl = 2; ttl <= 255; ++ttl) {
     Ipv4Header h = sample_header();
