@@ -47,15 +47,30 @@ FlowKey normalised(const FlowKey& key) {
   return k;
 }
 
-// A key as two words, for comparisons in two instructions.
-struct Words {
-  uint64_t w[2];
-  explicit Words(const FlowKey& k) { std::memcpy(w, &k, sizeof w); }
-  bool operator==(const Words&) const = default;
-};
-static_assert(sizeof(Words) == sizeof(FlowKey));
-
 }  // namespace
+
+// A key as two words, for comparisons in two instructions. The reverse direction is derived in
+// registers: building it as a FlowKey in memory and reloading it as words would stall on store
+// forwarding (narrow stores, wide loads) on every lookup.
+struct Table::KeyWords {
+  static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "word layout of FlowKey");
+  static constexpr uint64_t kPadMask = 0x0000ffffffffffffULL;  // src_port … zone; pad zero
+  uint64_t addresses;  // src | dst << 32
+  uint64_t rest;       // src_port | dst_port << 16 | protocol << 32 | zone << 40
+
+  explicit KeyWords(const FlowKey& k) {
+    uint64_t w[2];
+    std::memcpy(w, &k, sizeof w);
+    addresses = w[0];
+    rest = w[1] & kPadMask;
+  }
+  KeyWords(uint64_t a, uint64_t r) : addresses(a), rest(r) {}
+  KeyWords reversed() const {
+    const uint64_t ports = (rest & 0xffff) << 16 | (rest >> 16 & 0xffff);
+    return {addresses >> 32 | addresses << 32, (rest & ~uint64_t{0xffffffff}) | ports};
+  }
+  bool operator==(const KeyWords&) const = default;
+};
 
 const char* state_name(State s) {
   switch (s) {
@@ -199,14 +214,12 @@ uint32_t Table::matches(size_t bucket, uint16_t t) const {
   return mask;
 }
 
-Entry* Table::find(size_t bucket, uint16_t t, const FlowKey& key, const FlowKey& reply,
+Entry* Table::find(size_t bucket, uint16_t t, const KeyWords& original_words, const KeyWords& reply_words,
                    uint64_t now, Direction& direction) {
-  const Words original_words(key);
-  const Words reply_words(reply);
   for (uint32_t m = matches(bucket, t); m != 0; m &= m - 1) {
     const size_t i = bucket * kBucket + static_cast<size_t>(std::countr_zero(m));
     Entry& e = entries_[i];
-    const Words words(e.key);
+    const KeyWords words(e.key);
     Direction d;
     if (words == original_words) {
       d = Direction::kOriginal;
@@ -241,11 +254,11 @@ Entry* Table::find(size_t bucket, uint16_t t, const FlowKey& key, const FlowKey&
 }
 
 Entry* Table::lookup(const FlowKey& key, uint64_t now, Direction& direction) {
-  return lookup(key, hash(normalised(key)), now, direction);
+  return lookup(key, hash(key), now, direction);
 }
 
 uint64_t Table::prefetch(const FlowKey& key) const {
-  const uint64_t h = hash(normalised(key));
+  const uint64_t h = hash(key);  // reads no padding
   if (used_ == 0) return h;  // nothing to find (a box that only routes never tracks)
   __builtin_prefetch(&tags_[first_bucket(h)]);
   __builtin_prefetch(&tags_[second_bucket(h)]);
@@ -264,8 +277,8 @@ void Table::prefetch_entries(uint64_t h) const {
 
 Entry* Table::lookup(const FlowKey& key_in, uint64_t h, uint64_t now, Direction& direction) {
   if (used_ == 0) return nullptr;
-  const FlowKey key = normalised(key_in);
-  const FlowKey reply = key.reversed();
+  const KeyWords key(key_in);
+  const KeyWords reply = key.reversed();
   const uint16_t t = tag_of(h);
   const size_t first = first_bucket(h);
   if (Entry* e = find(first, t, key, reply, now, direction)) return e;

@@ -243,7 +243,8 @@ class Table {
     return (((hash * 0x9e3779b97f4a7c15ULL) >> 32) * buckets_) >> 32;
   }
   size_t bucket_size(size_t b) const { return std::min(kBucket, slots_ - b * kBucket); }
-  Entry* find(size_t bucket, uint16_t tag, const FlowKey& key, const FlowKey& reply, uint64_t now,
+  struct KeyWords;  // a key as two machine words (conntrack.cc)
+  Entry* find(size_t bucket, uint16_t tag, const KeyWords& key, const KeyWords& reply, uint64_t now,
               Direction& direction);
   // Bit j set when slot j of `bucket` carries `tag` (tag 0: the free slots).
   uint32_t matches(size_t bucket, uint16_t tag) const;
