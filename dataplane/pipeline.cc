@@ -211,7 +211,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
       }
       if (g.vpn_nat() && g.vpn_nat()->inbound(src, dst)) translate(m, offset, src, dst);
     }
-    flows[checked] = Flow{};
+    flows[checked].reset();
     if (!prepare_flow(m, offset, flows[checked])) {
       drop(m, DropReason::ipv4_truncated);
       continue;
