@@ -22,7 +22,6 @@ constexpr uint8_t kProtoEsp = 50;
 constexpr uint8_t kProtoUdp = 17;
 constexpr uint8_t kProtoIpip = 4;
 constexpr uint8_t kNoNextHeader = 59;  // a dummy packet (traffic flow confidentiality)
-constexpr uint8_t kOuterTtl = 64;
 
 DropReason reason_of(crypto::DecryptStatus s) {
   switch (s) {
@@ -259,17 +258,19 @@ bool Pipeline::prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m
   sa.esp->prefetch(res_.worker);  // sealed after the rest of the burst's connection stage
   auto* outer = reinterpret_cast<Ipv4Header*>(data);
   if (sa.tunnel) {
-    outer->version_ihl = 0x45;
+    // The SA's header, completed from registers: summing the header back from memory right
+    // after these narrow stores would stall on store forwarding.
+    const uint16_t id = outer_id_++;
+    std::memcpy(outer, &sa.outer_template, sizeof(Ipv4Header));
     outer->tos = tos;  // DSCP and ECN copied (RFC 4301 5.1.2.1, RFC 6040 normal mode)
-    outer->id = Be16::from_host(outer_id_++);
-    outer->fragment = Be16::from_host(0);  // DF clear: the outer packet may be fragmented
-    outer->ttl = kOuterTtl;
-    outer->src = Be32::from_host(sa.outer_src);
-    outer->dst = Be32::from_host(sa.outer_dst);
+    outer->id = Be16::from_host(id);
+    outer->total_length = Be16::from_host(static_cast<uint16_t>(outer_total));
+    outer->checksum = Be16::from_host(checksum_finish(sa.outer_sum + tos + id + outer_total));
+  } else {
+    outer->protocol = sa.encap ? kProtoUdp : kProtoEsp;
+    outer->total_length = Be16::from_host(static_cast<uint16_t>(outer_total));
+    ipv4_set_checksum(*outer);
   }
-  outer->protocol = sa.encap ? kProtoUdp : kProtoEsp;
-  outer->total_length = Be16::from_host(static_cast<uint16_t>(outer_total));
-  ipv4_set_checksum(*outer);
   if (sa.encap) {
     auto* u = reinterpret_cast<UdpHeader*>(data + outer_ihl);
     u->src_port = Be16::from_host(sa.src_port);

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "config/model.h"
+
 namespace bulwark::dataplane {
 namespace {
 
@@ -31,6 +33,19 @@ bool SaRuntime::admits(uint32_t src, uint32_t dst) const {
   bool src_ok = std::any_of(remote_ts.begin(), remote_ts.end(), [&](const Selector& s) { return s.contains(src); });
   bool dst_ok = std::any_of(local_ts.begin(), local_ts.end(), [&](const Selector& s) { return s.contains(dst); });
   return src_ok && dst_ok;
+}
+
+void SaRuntime::precompute_outer() {
+  constexpr uint8_t kOuterTtl = 64;
+  outer_template = Ipv4Header{};
+  outer_template.version_ihl = 0x45;
+  outer_template.fragment = Be16::from_host(0);  // DF clear: the outer packet may be fragmented
+  outer_template.ttl = kOuterTtl;
+  outer_template.protocol = encap ? config::kProtoUdp : config::kProtoEsp;
+  outer_template.src = Be32::from_host(outer_src);
+  outer_template.dst = Be32::from_host(outer_dst);
+  outer_sum = (uint32_t{outer_template.version_ihl} << 8) + (uint32_t{kOuterTtl} << 8) + outer_template.protocol +
+              (outer_src >> 16) + (outer_src & 0xffff) + (outer_dst >> 16) + (outer_dst & 0xffff);
 }
 
 const SaRuntime* IpsecTables::inbound_sa(uint32_t spi) const {
@@ -146,6 +161,7 @@ std::unique_ptr<IpsecTables> SaRegistry::build(const config::IpsecState& state, 
     rt->outer_dst = s.dst.value;
     rt->src_port = s.src_port;
     rt->dst_port = s.dst_port;
+    rt->precompute_outer();
     for (const auto& p : s.local_ts) rt->local_ts.push_back(Selector::of(p));
     for (const auto& p : s.remote_ts) rt->remote_ts.push_back(Selector::of(p));
     if (s.inbound) {

@@ -18,6 +18,7 @@
 
 #include "config/ipsec_records.h"
 #include "crypto/esp_sa.h"
+#include "dataplane/headers.h"
 
 namespace bulwark::dataplane {
 
@@ -34,11 +35,18 @@ struct alignas(64) SaRuntime {
   bool inbound = false, tunnel = true, encap = false;
   uint32_t outer_src = 0, outer_dst = 0;  // host order
   uint16_t src_port = 0, dst_port = 0;    // ESP in UDP (RFC 3948)
+  // Tunnel mode: the outer IPv4 header as far as the SA fixes it (TOS, id, length and checksum
+  // zero) and the one's-complement sum of those fixed words, so that encapsulation copies the
+  // header and completes the checksum from values in registers (precompute_outer).
+  Ipv4Header outer_template{};
+  uint32_t outer_sum = 0;
   std::vector<Selector> local_ts, remote_ts;
   std::shared_ptr<crypto::EspSa> hold;
 
   // Inbound: does the decrypted packet belong to this SA's traffic selectors?
   bool admits(uint32_t src, uint32_t dst) const;
+  // Fills outer_template and outer_sum from the addresses and the encapsulation.
+  void precompute_outer();
 };
 
 struct OutboundPolicy {
