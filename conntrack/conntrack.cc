@@ -268,10 +268,15 @@ uint64_t Table::prefetch(const FlowKey& key) const {
 void Table::prefetch_entries(uint64_t h) const {
   if (used_ == 0) return;
   const uint16_t t = tag_of(h);
+  // The second bucket only when the first has no candidate: lookup tries the first bucket
+  // first, and a tag match there is nearly always the entry (16-bit tags).
   for (size_t bucket : {first_bucket(h), second_bucket(h)}) {
-    for (uint32_t m = matches(bucket, t); m != 0; m &= m - 1) {
+    uint32_t m = matches(bucket, t);
+    if (m == 0) continue;
+    for (; m != 0; m &= m - 1) {
       __builtin_prefetch(&entries_[bucket * kBucket + static_cast<size_t>(std::countr_zero(m))]);
     }
+    return;
   }
 }
 
@@ -443,15 +448,26 @@ Stats Table::stats(const Entry& e) const {
   return s;
 }
 
+// Runs once per poll loop on every worker: the occupied slots of a bucket come from one compare
+// of its tag line, so a sparse table costs a line per bucket and no branch per free slot.
 size_t Table::sweep(uint64_t now, size_t budget) {
   size_t freed = 0;
-  for (size_t n = std::min(budget, slots_); n > 0; --n) {
-    const size_t i = sweep_cursor_;
-    sweep_cursor_ = i + 1 == slots_ ? 0 : i + 1;
-    if (tag(i) != 0 && entries_[i].expires <= now) {
-      release(i);
-      ++freed;
+  for (size_t left = std::min(budget, slots_); left > 0;) {
+    const size_t bucket = sweep_cursor_ / kBucket;
+    const size_t first = sweep_cursor_ % kBucket;
+    const size_t count = std::min(left, bucket_size(bucket) - first);
+    const auto window = static_cast<uint32_t>(((uint64_t{1} << count) - 1) << first);
+    for (uint32_t m = ~matches(bucket, 0) & window; m != 0; m &= m - 1) {
+      const size_t i = bucket * kBucket + static_cast<size_t>(std::countr_zero(m));
+      // Releasing a translated connection frees its partner slot too, maybe one in this mask.
+      if (tag(i) != 0 && entries_[i].expires <= now) {
+        release(i);
+        ++freed;
+      }
     }
+    left -= count;
+    sweep_cursor_ += count;
+    if (sweep_cursor_ == slots_) sweep_cursor_ = 0;
   }
   return freed;
 }
