@@ -348,13 +348,14 @@ bool Pipeline::must_protect(const rte_mbuf* frame) const {
 bool Pipeline::plaintext_allowed(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const {
   const auto* ip = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset);
   const uint32_t dst = ip->dst.to_host();
-  if (ip->protocol == kProtoEsp) return true;
-  if (ip->protocol == kProtoUdp && g.is_local(dst) && !ip->is_fragment()) {
+  if (ip->protocol == kProtoEsp || !ipsec_->must_be_protected(ip->src.to_host(), dst, ip->protocol)) return true;
+  // IKE to the box passes even where a policy covers it (the bypass of RFC 4301 for IKE).
+  if (ip->protocol == kProtoUdp && !ip->is_fragment() && g.is_local(dst)) {
     const auto* udp = rte_pktmbuf_mtod_offset(m, const UdpHeader*, ip_offset + ip->header_length());
     const uint16_t dport = udp->dst_port.to_host();
-    if (dport == 500 || dport == kIkeNattPort) return true;
+    return dport == 500 || dport == kIkeNattPort;
   }
-  return !ipsec_->must_be_protected(ip->src.to_host(), dst, ip->protocol);
+  return false;
 }
 
 void Pipeline::protect_injected(const Generation& g, rte_mbuf* frame, uint16_t interface, uint64_t now) {
