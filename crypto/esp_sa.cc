@@ -123,11 +123,6 @@ std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned worker
   return sa;
 }
 
-uint32_t EspSa::esp_length(uint32_t len) const {
-  uint32_t padded = (len + 2 + block_ - 1) & ~uint32_t{block_ - 1u};
-  return header_length() + padded + icv_length_;
-}
-
 bool EspSa::reserve(uint32_t count, uint64_t& first) {
   first = next_sequence_.fetch_add(count, std::memory_order_relaxed);
   const uint64_t limit = settings_.esn ? ~uint64_t{0} : uint64_t{0xffffffff};

@@ -81,7 +81,10 @@ class EspSa {
   // The most bytes after the payload: padding, pad length, next header, ICV.
   uint16_t trailer_max() const { return static_cast<uint16_t>(block_ + 1 + icv_length_); }
   // The ESP length of a payload of `len` bytes.
-  uint32_t esp_length(uint32_t len) const;
+  uint32_t esp_length(uint32_t len) const {
+    const uint32_t padded = (len + 2 + block_ - 1) & ~uint32_t{block_ - 1u};
+    return header_length() + padded + icv_length_;
+  }
 
   // Outbound: reserves `count` sequence numbers; false when the SA is used up (2^32 - 1 without
   // ESN; it must be rekeyed before).
