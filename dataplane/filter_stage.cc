@@ -201,6 +201,7 @@ bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint6
     }
     switch (conntrack_.update(*e, direction, flow.info, now)) {
       case conntrack::Verdict::kAccept: {
+        if (!(e->flags & conntrack::kTranslated)) return true;  // replies carry the key reversed
         conntrack::FlowKey reply = conntrack_.reply_key(*e);
         if (!(reply == e->key.reversed())) {
           nat::rewrite(bytes, available, direction == Direction::kOriginal ? reply.reversed() : e->key.reversed());
