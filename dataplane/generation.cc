@@ -117,15 +117,6 @@ Generation::~Generation() {
   if (lpm_) rte_lpm_free(lpm_);
 }
 
-bool Generation::has_vlan(uint16_t interface, uint16_t vlan) const {
-  const auto& v = vlans_[interface];
-  return std::find(v.begin(), v.end(), vlan) != v.end();
-}
-
-bool Generation::is_local(uint32_t ip) const {
-  return std::binary_search(local_.begin(), local_.end(), ip);
-}
-
 const AttachedNetwork* Generation::network_for(uint16_t interface, uint16_t vlan, uint32_t ip) const {
   for (const auto& n : networks_) {
     if (n.interface == interface && n.vlan == vlan && n.contains(ip)) return &n;

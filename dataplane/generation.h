@@ -8,6 +8,7 @@
 
 #include <rte_lpm.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -96,10 +97,14 @@ class Generation {
   int interface_of_port(uint16_t port) const {
     return port < port_to_interface_.size() ? port_to_interface_[port] : -1;
   }
-  // True when the interface carries untagged traffic or the given VLAN.
-  bool has_vlan(uint16_t interface, uint16_t vlan) const;
+  // True when the interface carries untagged traffic or the given VLAN (asked for every packet,
+  // as is_local is: both inline).
+  bool has_vlan(uint16_t interface, uint16_t vlan) const {
+    const auto& v = vlans_[interface];
+    return std::find(v.begin(), v.end(), vlan) != v.end();
+  }
   // Traffic to these addresses is for the box: its own addresses and directed broadcasts.
-  bool is_local(uint32_t ip) const;
+  bool is_local(uint32_t ip) const { return std::binary_search(local_.begin(), local_.end(), ip); }
   // The attached network on interface/VLAN that contains `ip`, if any.
   const AttachedNetwork* network_for(uint16_t interface, uint16_t vlan, uint32_t ip) const;
   // The first address of the box on interface/VLAN (source of ICMP errors), or 0.
