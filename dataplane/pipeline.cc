@@ -182,7 +182,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   // Stage 2a: IPv4 header checks and the flow of every packet, whose connection-table lines are
   // prefetched for the whole burst before stage 2b looks them up.
   counters_.stage(Stage::ipv4, ip_count);
-  Flow flows[kBurstSize];
+  std::array<Flow, kBurstSize>& flows = flows_;
   uint16_t checked = 0;
   for (uint16_t i = 0; i < ip_count; ++i) {
     rte_mbuf* m = ip[i];

@@ -248,6 +248,9 @@ class Pipeline {
   uint16_t outer_id_ = 0;
   std::array<Sealing, kBurstSize> sealing_{};
   uint16_t sealing_count_ = 0;
+  // The flows of the burst in process(), a member so that a burst does not construct 32 of
+  // them: each packet's is reset when its flow is parsed.
+  std::array<Flow, kBurstSize> flows_{};
 
   conntrack::Table conntrack_;
   nat::EndpointMappings endpoint_mappings_;
