@@ -100,6 +100,10 @@ std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned worker
 #ifdef BULWARK_HAVE_IPSEC_MB
   if (sa->gcm_ && settings.engine == SaSettings::Engine::kFastest) {
     sa->imb_gcm_ = ImbGcm::create(key, settings.enc_key.size() - 4, workers);
+    if (sa->imb_gcm_) {
+      sa->imb_block_ = static_cast<const char*>(sa->imb_gcm_->block());
+      sa->imb_block_size_ = static_cast<uint32_t>(sa->imb_gcm_->block_size());
+    }
   }
 #endif
   for (unsigned w = 0; w < workers && !sa->imb_gcm_; ++w) {
@@ -157,9 +161,12 @@ uint32_t EspSa::encrypt(unsigned worker, uint64_t seq, uint8_t next_header, uint
 
 void EspSa::prefetch(unsigned worker) const {
   __builtin_prefetch(this);
+  __builtin_prefetch(&settings_.esn);  // with the SPI, for the AAD
   __builtin_prefetch(&stats_[worker]);
   __builtin_prefetch(&next_sequence_);
-  if (imb_gcm_) imb_gcm_->prefetch();
+  if (!imb_gcm_) return;
+  __builtin_prefetch(imb_gcm_.get());
+  for (uint32_t at = 0; at < imb_block_size_; at += 64) __builtin_prefetch(imb_block_ + at);
 }
 
 uint32_t EspSa::encrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t padded) {

@@ -119,16 +119,21 @@ class EspSa {
   bool decrypt_cbc(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t ciphertext);
   uint32_t aad(uint64_t seq, uint8_t* out) const;
 
-  SaSettings settings_;
+  // The first line holds what encryption reads before the settings, and the addresses that
+  // prefetch() needs, so that prefetching a cold SA takes no dependent load once the dataplane
+  // has prefetched this line with the policy.
+  std::unique_ptr<ImbGcm> imb_gcm_;  // AES-GCM through intel-ipsec-mb, when built with it
+  const char* imb_block_ = nullptr;  // imb_gcm_->block(), imb_block_size_ bytes
+  uint32_t imb_block_size_ = 0;
   bool gcm_ = false;
   uint16_t iv_length_ = 0, icv_length_ = 0;
   uint16_t block_ = 4;  // padding alignment: a power of two
   uint8_t salt_[4] = {};
+  std::vector<SaStats> stats_;
+  SaSettings settings_;
   Hmac hmac_;
-  std::unique_ptr<ImbGcm> imb_gcm_;      // AES-GCM through intel-ipsec-mb, when built with it
   std::vector<EVP_CIPHER_CTX*> cipher_;  // per worker (OpenSSL)
   std::vector<EVP_CIPHER_CTX*> iv_cipher_;  // per worker, CBC outbound: IV generation
-  std::vector<SaStats> stats_;
   alignas(64) std::atomic<uint64_t> next_sequence_{1};
   alignas(64) ReplayWindow window_;
 };

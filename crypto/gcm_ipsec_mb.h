@@ -24,8 +24,11 @@ class ImbGcm {
   // In place; false when the tag does not match (constant-time comparison).
   bool decrypt(unsigned worker, const uint8_t* iv, const uint8_t* aad, size_t aad_length, uint8_t* data,
                size_t length, const uint8_t* tag) const;
-  // Brings the expanded key (about 1 KiB: round keys and the powers of H) towards the cache.
-  void prefetch() const;
+  // The memory a call reads besides the packet and the worker's manager (the key length and the
+  // expanded key, about 1 KiB with the AVX-512 powers of H), for the caller to prefetch: an SA
+  // keeps its address beside its hot fields, so no dependent load stands before the prefetch.
+  const void* block() const;
+  size_t block_size() const;
 
  private:
   struct State;
