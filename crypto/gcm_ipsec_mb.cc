@@ -36,7 +36,8 @@ IMB_MGR* manager(unsigned worker) {
 
 }  // namespace
 
-// Everything a call reads besides the packet, in one block: prefetch() brings it whole.
+// Everything a call reads besides the packet and the manager, in one block (block()), which
+// EspSa::prefetch brings whole.
 struct ImbGcm::State {
   size_t key_length = 16;
   alignas(64) gcm_key_data key;
@@ -47,10 +48,9 @@ ImbGcm::ImbGcm(std::unique_ptr<State> state) : state_(std::move(state)) {}
 ImbGcm::~ImbGcm() { OPENSSL_cleanse(&state_->key, sizeof state_->key); }
 
 std::unique_ptr<ImbGcm> ImbGcm::create(const uint8_t* key, size_t key_length, unsigned workers) {
-  if (key_length != 16 && key_length != 24 && key_length != 32) return nullptr;
+  if (workers == 0 || (key_length != 16 && key_length != 24 && key_length != 32)) return nullptr;
   auto state = std::make_unique<State>();
   state->key_length = key_length;
-  if (workers == 0) return nullptr;
   for (unsigned w = 0; w < workers; ++w) {
     if (!manager(w)) return nullptr;
   }
