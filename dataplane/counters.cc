@@ -20,6 +20,7 @@ std::string_view event_name(Event e) {
     case Event::log_rate_limited: return "log_rate_limited";
     case Event::esp_decrypted: return "esp_decrypted";
     case Event::esp_encrypted: return "esp_encrypted";
+    case Event::packets_reassembled: return "packets_reassembled";
     case Event::count: break;
   }
   return "?";

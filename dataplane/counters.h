@@ -64,7 +64,8 @@ enum class DropReason : uint8_t {
   esp_bad_padding,
   esp_dummy,
   esp_inner_not_ipv4,
-  esp_fragment,
+  esp_reassembly_failed,
+  esp_too_big,
   esp_selector_mismatch,
   esp_sequence_exhausted,
   esp_no_room,
@@ -123,7 +124,8 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"esp_bad_padding", "ESP padding or pad length wrong after decryption"},
     {"esp_dummy", "ESP dummy packet (next header 59), discarded by design"},
     {"esp_inner_not_ipv4", "tunnel-mode ESP whose inner packet is not IPv4"},
-    {"esp_fragment", "fragment of an ESP packet (no reassembly)"},
+    {"esp_reassembly_failed", "fragment of ESP or UDP for the box given up: pieces missing after 5 s, repeated or overlapping, more than 8, or 1024 packets already in flight"},
+    {"esp_too_big", "ESP for the box larger than one packet buffer (the mbuf data room): decrypted in place, it must be in one"},
     {"esp_selector_mismatch", "decrypted packet outside its SA's traffic selectors"},
     {"esp_sequence_exhausted", "outbound SA used up its sequence numbers (needs a rekey)"},
     {"esp_no_room", "no head- or tailroom in the buffer for the ESP headers"},
@@ -156,6 +158,7 @@ enum class Event : uint8_t {
   log_rate_limited,       // log lines not written because of the rate limit or a full ring
   esp_decrypted,          // ESP packets decrypted
   esp_encrypted,          // packets sent into a tunnel
+  packets_reassembled,    // fragmented ESP or UDP for the box, made whole (docs/esp.md)
   count
 };
 inline constexpr size_t kEventCount = static_cast<size_t>(Event::count);

@@ -54,12 +54,9 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
     const uint8_t* p = data + esp_at + sizeof(UdpHeader);
     if ((p[0] | p[1] | p[2] | p[3]) == 0) return EspInbound::kNotEsp;
     esp_at += sizeof(UdpHeader);
-  } else if (ip->is_fragment()) {
-    drop(m, DropReason::esp_fragment);  // no reassembly: see docs/esp.md
-    return EspInbound::kDropped;
   }
   if (m->nb_segs != 1) {  // in-place crypto and header moves need the packet in one buffer
-    drop(m, DropReason::esp_malformed);
+    drop(m, DropReason::esp_too_big);
     return EspInbound::kDropped;
   }
   const unsigned esp_len = ip_offset + total - esp_at;
@@ -107,6 +104,14 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
   counters_.event(Event::esp_decrypted);
   via = sa;
   return EspInbound::kDecrypted;
+}
+
+rte_mbuf* Pipeline::reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now) {
+  const Reassembly::Result r = reassembly_.add(m, ip_offset, now);
+  if (r.given_up) counters_.drop(DropReason::esp_reassembly_failed, r.given_up);
+  if (r.merged) counters_.consumed.add(r.merged);
+  if (r.whole) counters_.event(Event::packets_reassembled);
+  return r.whole;
 }
 
 void Pipeline::look_up_policy(const rte_mbuf* m, uint16_t offset, Flow& flow) const {

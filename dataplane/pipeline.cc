@@ -31,7 +31,8 @@ Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters,
       conntrack_(resources.conntrack_capacity,
                  conntrack::Timeouts::from_config(config::ConntrackTimeouts{}, resources.hz),
                  resources.conntrack_seed),
-      endpoint_mappings_(resources.conntrack_capacity / 2) {}
+      endpoint_mappings_(resources.conntrack_capacity / 2),
+      reassembly_(resources.hz) {}
 
 void Pipeline::drop(rte_mbuf* m, DropReason reason) {
   counters_.drop(reason);
@@ -193,6 +194,11 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     while (check_ipv4(m, offset)) {
       const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
       if (ipsec_ && !via && (h->protocol == 50 || h->protocol == 17) && g.is_local(h->dst.to_host())) {
+        if (h->is_fragment()) {
+          m = reassemble(m, offset, now);
+          if (!m) break;
+          continue;  // the whole packet, checked again
+        }
         EspInbound r = decapsulate(m, offset, via, now);
         if (r == EspInbound::kDropped) break;
         if (r == EspInbound::kDecrypted) continue;

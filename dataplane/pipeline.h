@@ -22,6 +22,7 @@
 #include "dataplane/log_ring.h"
 #include "nat/endpoint_mappings.h"
 #include "dataplane/neighbour_table.h"
+#include "dataplane/reassembly.h"
 #include "dataplane/transmitter.h"
 
 namespace bulwark::dataplane {
@@ -79,7 +80,8 @@ class Pipeline {
   // Releases held packets whose next hop became known, repeats ARP requests, and gives up on
   // next hops that stay silent. Call once per loop.
   void service(const Generation& g, uint64_t now);
-  // Drops every held packet as unresolved (end of a replay, shutdown).
+  // Drops every held packet as unresolved and every incomplete fragmented one (end of a replay,
+  // shutdown).
   void drop_held();
 
   // The IPsec tables of this loop (published like generations), or nullptr.
@@ -186,6 +188,9 @@ class Pipeline {
   // frame then starts with its Ethernet header followed by the inner packet.
   enum class EspInbound : uint8_t { kNotEsp, kDecrypted, kDropped };
   EspInbound decapsulate(rte_mbuf* m, uint16_t ip_offset, const SaRuntime*& via, uint64_t now);
+  // A fragment of ESP or UDP for the box: the whole packet once its last piece came, else
+  // nullptr (held, or given up and counted).
+  [[gnu::noinline]] rte_mbuf* reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now);
   // Encapsulation of a packet that starts at its IPv4 header: false when it was dropped or, too
   // big for the tunnel with DF clear, fragmented and sent in pieces.
   // Into a tunnel, before routing: when an outbound policy covers the packet at `offset`, the
@@ -254,6 +259,7 @@ class Pipeline {
 
   conntrack::Table conntrack_;
   nat::EndpointMappings endpoint_mappings_;
+  Reassembly reassembly_;
   uint64_t timeouts_generation_ = ~uint64_t{0};
 };
 

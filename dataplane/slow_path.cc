@@ -294,6 +294,7 @@ void Pipeline::drop_pending(Pending& p, DropReason reason) {
 }
 
 void Pipeline::service(const Generation& g, uint64_t now) {
+  if (const uint32_t expired = reassembly_.expire(now)) counters_.drop(DropReason::esp_reassembly_failed, expired);
   if (held_total_ == 0) {
     // Slots without packets cannot exist: a slot is created for a packet.
     return;
@@ -326,6 +327,7 @@ void Pipeline::drop_held() {
     if (p.ip != 0) drop_pending(p, DropReason::neighbour_unresolved);
   }
   flush_drops();
+  if (const uint32_t pieces = reassembly_.give_up_all()) counters_.drop(DropReason::esp_reassembly_failed, pieces);
 }
 
 }  // namespace bulwark::dataplane
