@@ -9,7 +9,8 @@
 # (transport mode) instead of the networks behind them.
 # Also from the environment: INTERNAL=ADDRESS/LEN replaces the internal address
 # (192.168.N.1/24), LOCAL and REMOTE the tunnel's networks (192.168.N.0/24, 192.168.PEER_N.0/24),
-# and TUNNEL_NAT adds NAT to the tunnel entry (`local_nat: {…}` or `remote_nat: {…}`).
+# TUNNEL_NAT adds NAT to the tunnel entry (`local_nat: {…}` or `remote_nat: {…}`), and
+# EXTERNAL_MTU and EXTERNAL_PORT set the external interface's MTU and DPDK port.
 vpn_box_config() {
   local tunnel="{type: tunnel, local: ${LOCAL:-192.168.$1.0/24}, remote: ${REMOTE:-192.168.$2.0/24}${TUNNEL_NAT:+, $TUNNEL_NAT}}"
   [ "${MODE:-tunnel}" = transport ] && tunnel="{type: transport}"
@@ -18,7 +19,7 @@ version: 1
 dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-esp$1-$TAG, exception_namespace: $3}
 interfaces:
   - {name: internal, role: internal, port: "net_af_packet_esp$1${TAG}0,iface=int,qdisc_bypass=1", mac: "02:e5:00:00:0$1:01", addresses: [${INTERNAL:-192.168.$1.1/24}]}
-  - {name: external, role: external, port: "net_af_packet_esp$1${TAG}1,iface=$6,qdisc_bypass=1", mac: "02:e5:00:00:0$1:02", addresses: [$7]}
+  - {name: external, role: external, port: "${EXTERNAL_PORT:-net_af_packet_esp$1${TAG}1,iface=$6,qdisc_bypass=1}", mac: "02:e5:00:00:0$1:02", addresses: [$7]${EXTERNAL_MTU:+, mtu: $EXTERNAL_MTU}}
 ${8:+default_gateway: $8}
 firewall:
   incoming:
