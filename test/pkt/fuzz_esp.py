@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """A hostile IPsec peer through the real pipeline (the box and SAs of case 301_esp_tunnel):
 random and bit-flipped ESP, truncated ESP and ESP in UDP, lying lengths, unknown SPIs,
-fragments — and authentic packets (made with the SA's keys) whose decrypted contents are
-malformed: bad inner headers, lengths beyond the plaintext, other next headers. The replay must
-finish, account for every frame, and only what the SA authenticated and the inner checks passed
-may reach the box (the inner packets are addressed to it, so nothing waits for ARP).
+fragments, authentic packets in shuffled, missing or repeated pieces — and authentic packets
+(made with the SA's keys) whose decrypted contents are malformed: bad inner headers, lengths
+beyond the plaintext, other next headers. The replay must finish, account for every frame, and
+only what the SA authenticated and the inner checks passed may reach the box (the inner packets
+are addressed to it, so nothing waits for ARP).
 Deterministic (fixed seed). Usage: fuzz_esp.py BULWARK SOURCE_ROOT
 """
 import os
@@ -49,6 +50,26 @@ def inner_ok(size):
 
 
 seq = [0]
+
+
+def fragments(packet, count):
+    """The IPv4 packet in `count` pieces of whole 8-byte units (the last takes the rest)."""
+    hdr, data = packet[:20], packet[20:]
+    unit = max(8, len(data) // count // 8 * 8)
+    pieces = []
+    for start in range(0, len(data), unit):
+        chunk = data[start:start + unit] if start + unit < len(data) and len(pieces) < count - 1 else data[start:]
+        h = bytearray(hdr)
+        h[2:4] = struct.pack("!H", 20 + len(chunk))
+        h[6:8] = struct.pack("!H", (0x2000 if start + len(chunk) < len(data) else 0) | start // 8)
+        h[10:12] = b"\0\0"
+        s = sum(struct.unpack("!10H", bytes(h)))
+        s = (s & 0xffff) + (s >> 16)
+        h[10:12] = struct.pack("!H", ~s & 0xffff)
+        pieces.append(bytes(h) + chunk)
+        if start + len(chunk) >= len(data):
+            break
+    return pieces
 
 
 def authentic(payload, next_header=4):
@@ -98,7 +119,21 @@ for n in range(3000):
         # Whole, it is ESP (the UDP length is not what counts); under four bytes it is not ESP
         # but a NAT keepalive or IKE for the box: both go to the box.
         authentic_good += cut == len(body) or cut < 4
-    elif kind == 7:  # fragments of ESP
+    elif kind == 7 and n % 20 != 7:  # an authentic packet in pieces, shuffled; some incomplete
+        pieces = fragments(outer(PEER, BOX, 50, authentic(inner_ok(rng.randrange(40, 400))), n & 0xffff),
+                           rng.randrange(2, 5))
+        rng.shuffle(pieces)
+        fate = rng.randrange(4)
+        if fate == 0:
+            pieces.pop()                         # one never comes: given up
+        elif fate == 1:
+            # One comes twice before the packet is complete: the packet is given up.
+            pieces.insert(rng.randrange(len(pieces)), rng.choice(pieces[:-1]))
+        else:
+            authentic_good += 1                  # whole in any order: decrypted, to the box
+        frames.extend(eth(p) for p in pieces)
+        continue
+    elif kind == 7:  # single fragments of ESP whose other pieces never come
         b = bytearray(outer(PEER, BOX, 50, authentic(inner_ok(40)), n & 0xffff))
         b[6:8] = struct.pack("!H", rng.choice([0x2000, 0x0001, 0x2005]))
         b[10:12] = b"\0\0"
