@@ -54,6 +54,16 @@ void Pipeline::punt(const Generation& g, rte_mbuf* m, uint16_t interface) {
   tx_.send(port, m, TxKind::kPunted);
 }
 
+void Pipeline::punt_ip(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t ip_offset) {
+  const uint16_t mtu = g.interfaces()[interface].mtu;
+  const uint16_t port = g.interfaces()[interface].punt_port;
+  if (port == kNoPort || rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset)->total_length.to_host() <= mtu) {
+    punt(g, m, interface);
+    return;
+  }
+  punt_in_pieces(m, port, ip_offset, mtu);
+}
+
 bool Pipeline::check_ipv4(rte_mbuf* m, uint16_t offset) {
   uint32_t l3_len = rte_pktmbuf_pkt_len(m) - offset;
   if (rte_pktmbuf_data_len(m) < offset + sizeof(Ipv4Header)) {
@@ -257,7 +267,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     if (g.is_local(d)) {
       const bool admitted = !flow.is_new || (flow.via ? admit_vpn(g, m, offset, flow, flow.via, nullptr, iface, ip_vlan[i], -1, 0, now)
                                                       : admit_new(g, m, offset, flow, iface, ip_vlan[i], -1, now));
-      if (admitted) punt(g, m, iface);
+      if (admitted) punt_ip(g, m, iface, offset);
       continue;
     }
     if (is_not_routable_destination(d) || ip_broadcast[i]) {

@@ -145,6 +145,11 @@ class Pipeline {
   void write_l2_and_send(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t vlan,
                          const uint8_t dst_mac[6], TxKind kind);
   void punt(const Generation& g, rte_mbuf* m, uint16_t interface);
+  // Punts a packet for the box whose IPv4 header starts `ip_offset` bytes in: in pieces of the
+  // interface's MTU when it is longer (only a reassembled one can be), which the kernel on the
+  // exception path reassembles again.
+  void punt_ip(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t ip_offset);
+  [[gnu::noinline]] void punt_in_pieces(rte_mbuf* m, uint16_t port, uint16_t ip_offset, uint16_t mtu);
 
   // Before routing: the packet's connection is looked up and its state advanced, and known
   // translations are applied (both directions), or a new connection's destination NAT.

@@ -242,6 +242,36 @@ void Pipeline::fragment_and_send(const Generation& g, rte_mbuf* m, const Egress&
   }
 }
 
+void Pipeline::punt_in_pieces(rte_mbuf* m, uint16_t port, uint16_t ip_offset, uint16_t mtu) {
+  uint8_t l2[sizeof(EthernetHeader) + sizeof(VlanTag)];
+  std::memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t*), ip_offset);
+  rte_pktmbuf_adj(m, ip_offset);
+  rte_mbuf* pieces[kMaxFragments];
+  const int n = rte_ipv4_fragment_packet(m, pieces, kMaxFragments, mtu, res_.pool, res_.indirect_pool);
+  if (n <= 0) {
+    drop(m, DropReason::fragmentation_failed);
+    return;
+  }
+  rte_pktmbuf_free(m);
+  counters_.event(Event::packets_fragmented);
+  for (int i = 0; i < n; ++i) {
+    ipv4_set_checksum(*rte_pktmbuf_mtod(pieces[i], Ipv4Header*));
+    auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(pieces[i], ip_offset));
+    if (!head) {  // not expected: fragment headers come from our own pool, with headroom
+      if (i == 0) {
+        drop(pieces[i], DropReason::fragmentation_failed);
+      } else {
+        rte_pktmbuf_free(pieces[i]);
+      }
+      continue;
+    }
+    std::memcpy(head, l2, ip_offset);
+    // The packet is punted once; its other pieces are no outcome of their own (the fragments it
+    // was reassembled from counted as consumed).
+    tx_.send(port, pieces[i], i == 0 ? TxKind::kPunted : TxKind::kCopy);
+  }
+}
+
 // --- Hold queue --------------------------------------------------------------------------
 
 void Pipeline::hold(const Generation& g, rte_mbuf* m, const Egress& out, TxKind kind,

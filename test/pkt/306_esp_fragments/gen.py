@@ -6,7 +6,8 @@ then authenticated and decrypted (docs/esp.md, "Fragmented ESP"). The ESP is mad
   whole ESP packet in one burst: each is decrypted and its inner packet forwarded; the pieces
   before the last count as consumed.
 * ESP in UDP from 10.1.0.3 (NAT traversal, AES-CBC-256 + HMAC-SHA-256-128) in two pieces.
-* IKE on UDP 500 in two pieces reaches the exception path whole (one frame, fresh checksum).
+* IKE on UDP 500 in two pieces reaches the exception path whole (one frame, fresh checksum)
+  when it fits the interface's MTU, else in pieces of that MTU.
 * Given up (esp_reassembly_failed): a repeated first piece discards its packet; a piece whose
   partner comes after the 5-second limit; pieces still incomplete at the end of the input.
 * Reassembled ESP bigger than one packet buffer (2 KiB): esp_too_big.
@@ -119,10 +120,17 @@ def build(c):
     rx_pieces(split(pkt, [256, len(pkt) - 20 - 256]), "forwarded", mac=NATTED_MAC)
     forwarded(plain)
 
-    # IKE in fragments (a big IKE_AUTH without IKE fragmentation): whole to the exception path.
-    ike = outer(PEER, BOX_EXT, 17, bytes(range(256)) * 7, 0x3001, udp=(500, 500))
-    rx_pieces(split(ike, [1000, len(ike) - 20 - 1000]), "punted")
+    # IKE in fragments: reassembled like ESP in UDP (only the whole datagram tells which it is),
+    # then to the exception path whole when it fits the interface's MTU (1500)...
+    ike = outer(PEER, BOX_EXT, 17, bytes(range(200)) * 5, 0x3001, udp=(500, 500))
+    rx_pieces(split(ike, [512, len(ike) - 20 - 512]), "punted")
     c.punt("external", ether(e, PEER_MAC, 0x0800) + ike)
+    # ... and in pieces of the MTU when it does not (a big IKE_AUTH without IKE fragmentation),
+    # which the kernel there reassembles.
+    ike = outer(PEER, BOX_EXT, 17, bytes(range(256)) * 7, 0x3002, udp=(500, 500))
+    rx_pieces(split(ike, [1000, len(ike) - 20 - 1000]), "punted")
+    for piece in split(ike, [1480, len(ike) - 20 - 1480]):
+        c.punt("external", ether(e, PEER_MAC, 0x0800) + piece)
 
     # A repeated first piece: that packet is given up (both copies); its second piece then starts
     # a packet of its own, which is given up at the end of the input.
