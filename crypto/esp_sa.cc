@@ -40,7 +40,44 @@ EVP_CIPHER_CTX* make_context(const EVP_CIPHER* cipher, const uint8_t* key, bool 
   return ctx;
 }
 
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+DecryptStatus status_of(ReplayWindow::Verdict v) {
+  switch (v) {
+    case ReplayWindow::Verdict::kNew: return DecryptStatus::kOk;
+    case ReplayWindow::Verdict::kReplayed: return DecryptStatus::kReplayed;
+    case ReplayWindow::Verdict::kTooOld: return DecryptStatus::kTooOld;
+    case ReplayWindow::Verdict::kInvalid: break;
+  }
+  return DecryptStatus::kInvalidSequence;
+}
+
 }  // namespace
+
+// A test-and-test-and-set spin lock: the critical sections are a few loads and stores.
+class EspSa::WindowGuard {
+ public:
+  explicit WindowGuard(EspSa& sa) : lock_(sa.shared_window_ ? &sa.window_lock_ : nullptr) {
+    if (!lock_) return;
+    while (lock_->exchange(true, std::memory_order_acquire)) {
+      while (lock_->load(std::memory_order_relaxed)) cpu_relax();
+    }
+  }
+  ~WindowGuard() {
+    if (lock_) lock_->store(false, std::memory_order_release);
+  }
+  WindowGuard(const WindowGuard&) = delete;
+  WindowGuard& operator=(const WindowGuard&) = delete;
+
+ private:
+  std::atomic<bool>* lock_;
+};
 
 EspSa::EspSa(const SaSettings& settings)
     : settings_(settings), window_(settings.replay_window, settings.esn) {}
@@ -52,6 +89,7 @@ EspSa::~EspSa() {
 
 std::unique_ptr<EspSa> EspSa::create(const SaSettings& settings, unsigned workers, std::string& error) {
   std::unique_ptr<EspSa> sa(new EspSa(settings));
+  sa->shared_window_ = settings.inbound && workers > 1;
   const auto* key = reinterpret_cast<const uint8_t*>(settings.enc_key.data());
   const EVP_CIPHER* cipher = nullptr;
   uint8_t iv_key[32];
@@ -229,12 +267,11 @@ EspSa::Decrypted EspSa::decrypt(unsigned worker, uint8_t* esp, uint32_t len, uin
     fail(worker, d.status);
     return d;
   }
-  const uint64_t seq = window_.infer(get32(esp + 4));
-  switch (window_.check(seq)) {
-    case ReplayWindow::Verdict::kNew: break;
-    case ReplayWindow::Verdict::kReplayed: d.status = DecryptStatus::kReplayed; break;
-    case ReplayWindow::Verdict::kTooOld: d.status = DecryptStatus::kTooOld; break;
-    case ReplayWindow::Verdict::kInvalid: d.status = DecryptStatus::kInvalidSequence; break;
+  uint64_t seq;
+  {
+    WindowGuard guard(*this);
+    seq = window_.infer(get32(esp + 4));
+    d.status = status_of(window_.check(seq));
   }
   if (d.status != DecryptStatus::kOk) {
     fail(worker, d.status);
@@ -260,7 +297,17 @@ EspSa::Decrypted EspSa::decrypt(unsigned worker, uint8_t* esp, uint32_t len, uin
       return d;
     }
   }
-  window_.accept(seq);
+  {
+    WindowGuard guard(*this);
+    // Shared: another worker may have taken this sequence number (or moved the window past it)
+    // while this one decrypted.
+    if (shared_window_) d.status = status_of(window_.check(seq));
+    if (d.status == DecryptStatus::kOk) window_.accept(seq);
+  }
+  if (d.status != DecryptStatus::kOk) {
+    fail(worker, d.status);
+    return d;
+  }
   d.offset = header_length();
   d.length = length;
   d.next_header = plain[ciphertext - 1];

@@ -17,9 +17,13 @@
 //     ICV over SPI || seq || IV || ciphertext, with the high sequence half appended under ESN.
 // Ciphers run on the calling core: AES-GCM through intel-ipsec-mb where the build has it (x86-64
 // with AES-NI), everything else through OpenSSL's EVP (AES-NI/ARMv8 crypto extensions where the
-// CPU has them, constant-time software otherwise). Each worker has its own cipher contexts; the outbound sequence counter is one
-// atomic shared by all workers; the replay window has one writer, the worker that receives the
-// SA's traffic (receive-side scaling hashes an SA's outer addresses to one queue).
+// CPU has them, constant-time software otherwise). Each worker has its own cipher contexts; the
+// outbound sequence counter is one atomic shared by all workers. The replay window is mostly
+// written by one worker, the one that receives the SA's traffic (receive-side scaling hashes an
+// SA's outer addresses to one queue) — but not always: the NIC hashes ESP in UDP by its ports
+// too, its fragments by their addresses only, so the reassembled packets of an SA can reach
+// another worker than its whole ones. With more than one worker the window is therefore checked
+// and updated under a lock of the SA (never held during the cipher); with one, no lock.
 #pragma once
 
 #include <openssl/evp.h>
@@ -118,6 +122,8 @@ class EspSa {
   bool decrypt_gcm(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t ciphertext);
   bool decrypt_cbc(unsigned worker, uint64_t seq, uint8_t* esp, uint32_t ciphertext);
   uint32_t aad(uint64_t seq, uint8_t* out) const;
+  // Holds window_lock_ for its lifetime when the window is shared between workers.
+  class WindowGuard;
 
   // The first line holds what encryption reads before the settings, and the addresses that
   // prefetch() needs, so that prefetching a cold SA takes no dependent load once the dataplane
@@ -135,7 +141,9 @@ class EspSa {
   std::vector<EVP_CIPHER_CTX*> cipher_;  // per worker (OpenSSL)
   std::vector<EVP_CIPHER_CTX*> iv_cipher_;  // per worker, CBC outbound: IV generation
   alignas(64) std::atomic<uint64_t> next_sequence_{1};
-  alignas(64) ReplayWindow window_;
+  bool shared_window_ = false;  // more than one worker may decrypt: lock the window
+  alignas(64) std::atomic<bool> window_lock_{false};
+  ReplayWindow window_;
 };
 
 }  // namespace bulwark::crypto

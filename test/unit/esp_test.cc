@@ -3,7 +3,9 @@
 // packets.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "crypto/esp_sa.h"
@@ -260,6 +262,37 @@ TEST_CASE("Replay window: duplicates, order, the edge and far jumps") {
   for (uint64_t s = 7; s <= 64; ++s) CHECK(r.check(s) == ReplayWindow::Verdict::kReplayed);
   for (uint64_t s = 65; s < 70; ++s) CHECK(r.check(s) == ReplayWindow::Verdict::kNew);
   CHECK(r.check(6) == ReplayWindow::Verdict::kTooOld);
+}
+
+TEST_CASE("Two workers decrypting one SA accept every sequence number exactly once") {
+  // The fragments of ESP in UDP can reach another worker than the SA's whole packets: both then
+  // check and move the window. Every packet is offered to both workers at once; each sequence
+  // number must be accepted by exactly one of them (a lost update of the window would let the
+  // other accept it too, i.e. a replay through).
+  auto out = make(gcm(false));
+  SaSettings settings = gcm(true);
+  settings.replay_window = 4096;
+  auto in = make(settings);
+  constexpr int kPackets = 20000;
+  std::vector<std::vector<uint8_t>> packets;
+  for (int i = 0; i < kPackets; ++i) packets.push_back(encrypt(*out, kInner));
+  std::atomic<int> accepted{0}, refused{0}, ready{0};
+  auto worker = [&](unsigned w) {
+    std::vector<std::vector<uint8_t>> mine = packets;  // decrypted in place: a copy per worker
+    ready.fetch_add(1);
+    while (ready.load() < 2) {
+    }
+    for (auto& p : mine) {
+      const auto d = in->decrypt(w, p.data(), static_cast<uint32_t>(p.size()), 0);
+      (d.status == DecryptStatus::kOk ? accepted : refused).fetch_add(1);
+    }
+  };
+  std::thread a(worker, 0), b(worker, 1);
+  a.join();
+  b.join();
+  CHECK(accepted.load() == kPackets);
+  CHECK(refused.load() == kPackets);
+  CHECK(in->totals().replayed == static_cast<uint64_t>(kPackets));
 }
 
 TEST_CASE("Replay window: sizes that are not multiples of 64, and off") {
