@@ -290,13 +290,7 @@ void Pipeline::fragment_and_protect(const Generation& g, const SaRuntime& sa, rt
                                     uint16_t in, uint16_t in_vlan, uint64_t now) {
   constexpr int kMaxPieces = 8;
   rte_mbuf* pieces[kMaxPieces];
-  int n = rte_ipv4_fragment_packet(m, pieces, kMaxPieces, inner_mtu, res_.pool, res_.indirect_pool);
-  if (n <= 0) {
-    drop(m, DropReason::fragmentation_failed);
-    return;
-  }
-  rte_pktmbuf_free(m);
-  counters_.event(Event::packets_fragmented);
+  const int n = split(m, inner_mtu, pieces, kMaxPieces);
   for (int i = 0; i < n; ++i) {
     // A piece is a fresh header buffer and a reference to the payload: encrypting in place
     // needs it in one buffer.
@@ -305,7 +299,6 @@ void Pipeline::fragment_and_protect(const Generation& g, const SaRuntime& sa, rt
       rte_pktmbuf_free(pieces[i]);
       continue;
     }
-    ipv4_set_checksum(*rte_pktmbuf_mtod(pieces[i], Ipv4Header*));
     // The TTL was decremented before fragmenting; the first piece stands for the packet.
     if (encapsulate(g, sa, pieces[i], in, in_vlan, false, now)) {
       send_outer(g, pieces[i], i == 0 ? TxKind::kForwarded : TxKind::kGenerated, now);

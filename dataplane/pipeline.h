@@ -135,6 +135,10 @@ class Pipeline {
                                          uint8_t type, uint8_t code, uint16_t mtu, uint64_t now);
   [[gnu::noinline]] void fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
                                            uint64_t now);
+  // Splits `m`, which starts at its IPv4 header, into at most `capacity` pieces of `mtu` bytes
+  // with fresh header checksums and frees it; returns how many, or 0 when it cannot be split
+  // (it is then dropped as fragmentation_failed).
+  int split(rte_mbuf* m, uint16_t mtu, rte_mbuf** pieces, uint16_t capacity);
   [[gnu::noinline]] void hold(const Generation& g, rte_mbuf* m, const Egress& out, TxKind kind,
                               uint64_t now);
   // Routes and sends a frame the box made (mbuf starts at the IPv4 header).

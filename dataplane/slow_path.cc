@@ -225,19 +225,23 @@ void Pipeline::send_generated_ip(const Generation& g, rte_mbuf* m, uint64_t now)
 
 // --- Fragmentation -----------------------------------------------------------------------
 
-void Pipeline::fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
-                                 uint64_t now) {
-  rte_mbuf* fragments[kMaxFragments];
-  int n = rte_ipv4_fragment_packet(m, fragments, kMaxFragments, g.interfaces()[out.interface].mtu,
-                                   res_.pool, res_.indirect_pool);
+int Pipeline::split(rte_mbuf* m, uint16_t mtu, rte_mbuf** pieces, uint16_t capacity) {
+  const int n = rte_ipv4_fragment_packet(m, pieces, capacity, mtu, res_.pool, res_.indirect_pool);
   if (n <= 0) {
     drop(m, DropReason::fragmentation_failed);
-    return;
+    return 0;
   }
   rte_pktmbuf_free(m);
   counters_.event(Event::packets_fragmented);
+  for (int i = 0; i < n; ++i) ipv4_set_checksum(*rte_pktmbuf_mtod(pieces[i], Ipv4Header*));
+  return n;
+}
+
+void Pipeline::fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
+                                 uint64_t now) {
+  rte_mbuf* fragments[kMaxFragments];
+  const int n = split(m, g.interfaces()[out.interface].mtu, fragments, kMaxFragments);
   for (int i = 0; i < n; ++i) {
-    ipv4_set_checksum(*rte_pktmbuf_mtod(fragments[i], Ipv4Header*));
     emit(g, fragments[i], out, i == 0 ? TxKind::kForwarded : TxKind::kGenerated, now);
   }
 }
@@ -247,15 +251,8 @@ void Pipeline::punt_in_pieces(rte_mbuf* m, uint16_t port, uint16_t ip_offset, ui
   std::memcpy(l2, rte_pktmbuf_mtod(m, const uint8_t*), ip_offset);
   rte_pktmbuf_adj(m, ip_offset);
   rte_mbuf* pieces[kMaxFragments];
-  const int n = rte_ipv4_fragment_packet(m, pieces, kMaxFragments, mtu, res_.pool, res_.indirect_pool);
-  if (n <= 0) {
-    drop(m, DropReason::fragmentation_failed);
-    return;
-  }
-  rte_pktmbuf_free(m);
-  counters_.event(Event::packets_fragmented);
+  const int n = split(m, mtu, pieces, kMaxFragments);
   for (int i = 0; i < n; ++i) {
-    ipv4_set_checksum(*rte_pktmbuf_mtod(pieces[i], Ipv4Header*));
     auto* head = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(pieces[i], ip_offset));
     if (!head) {  // not expected: fragment headers come from our own pool, with headroom
       if (i == 0) {
