@@ -18,6 +18,7 @@ sys.path.insert(0, os.path.join(root, "tools", "pcap"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fuzz_common  # noqa: E402
 from esp_frames import esp_gcm, outer  # noqa: E402
+from golden import ip_pieces  # noqa: E402
 
 CASE = os.path.join(root, "test", "pkt", "301_esp_tunnel")
 rng = random.Random(4303)
@@ -54,22 +55,10 @@ seq = [0]
 
 def fragments(packet, count):
     """The IPv4 packet in `count` pieces of whole 8-byte units (the last takes the rest)."""
-    hdr, data = packet[:20], packet[20:]
-    unit = max(8, len(data) // count // 8 * 8)
-    pieces = []
-    for start in range(0, len(data), unit):
-        chunk = data[start:start + unit] if start + unit < len(data) and len(pieces) < count - 1 else data[start:]
-        h = bytearray(hdr)
-        h[2:4] = struct.pack("!H", 20 + len(chunk))
-        h[6:8] = struct.pack("!H", (0x2000 if start + len(chunk) < len(data) else 0) | start // 8)
-        h[10:12] = b"\0\0"
-        s = sum(struct.unpack("!10H", bytes(h)))
-        s = (s & 0xffff) + (s >> 16)
-        h[10:12] = struct.pack("!H", ~s & 0xffff)
-        pieces.append(bytes(h) + chunk)
-        if start + len(chunk) >= len(data):
-            break
-    return pieces
+    data = len(packet) - 20
+    unit = max(8, data // count // 8 * 8)
+    sizes = [unit] * min(count - 1, (data - 1) // unit)
+    return ip_pieces(packet, sizes + [data - sum(sizes)])
 
 
 def authentic(payload, next_header=4):

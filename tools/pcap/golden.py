@@ -213,6 +213,25 @@ def routed(frame, src_mac, dst_mac, vlan=None):
     return ether(dst_mac, src_mac, 0x0800, vlan) + bytes(ip)
 
 
+def ip_pieces(packet, sizes):
+    """An IPv4 packet (20-byte header) as a sender splits it: pieces carrying `sizes` data bytes
+    each (multiples of 8 but the last, summing to the packet's data), MF on all but the last,
+    fresh header checksums, TTL unchanged."""
+    hdr, data = packet[:20], packet[20:]
+    assert sum(sizes) == len(data)
+    pieces, start = [], 0
+    for n, size in enumerate(sizes):
+        last = n == len(sizes) - 1
+        assert last or size % 8 == 0
+        h = bytearray(hdr)
+        h[2:4] = struct.pack("!H", 20 + size)
+        h[6:8] = struct.pack("!H", (0 if last else 0x2000) | start // 8)
+        _set_ip_checksum(h)
+        pieces.append(bytes(h) + data[start:start + size])
+        start += size
+    return pieces
+
+
 def fragments(frame, mtu, src_mac, dst_mac, vlan=None):
     """RFC 791 fragmentation of a forwarded packet for an egress MTU: data in pieces of
     (mtu - header) rounded down to 8 bytes, offsets added to the packet's own, MF on every piece
@@ -571,6 +590,12 @@ class Case:
         frame = bytes(frame)
         self.outputs[name].append((self.now_us, frame))
         self.counts["generated" if kind == "generated" else "tx_forwarded"] += 1
+
+    def neighbour_asks(self, name, mac, ip, box_ip, same_burst=False):
+        """A neighbour on `name` asks for the box's `box_ip`: the box answers and learns it (so
+        that nothing later waits for ARP)."""
+        self.rx(name, pad(arp_request(mac, ip, box_ip)), "consumed", same_burst=same_burst)
+        self.tx(name, arp_reply(self.iface(name).mac, box_ip, mac, ip), "generated")
 
     def punt(self, name, frame):
         """A frame the box hands to the exception path (received on `name`), unchanged."""

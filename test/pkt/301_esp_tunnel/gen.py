@@ -22,8 +22,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
 from esp_frames import esp_cbc_sha256, esp_gcm, outer, policy_record, sa_record  # noqa: E402
-from golden import (ICMP_FRAG_NEEDED, arp_reply, arp_request, ether, generate, icmp_error,  # noqa: E402
-                    inet_checksum, ip_packet, pad, routed)
+from golden import (ICMP_FRAG_NEEDED, ether, generate, icmp_error, ip_packet, ip_pieces,  # noqa: E402
+                    pad, routed)
 from scapy.all import IP, UDP, Ether, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.1", "10.1.0.1"
@@ -65,12 +65,9 @@ def build(c):
     i, e = c.iface("internal").mac, c.iface("external").mac
     c.ipsec_records = records()
     # Neighbours: the host and both peers ask for the box (learned, nothing waits for ARP).
-    c.rx("internal", pad(arp_request(HOST_MAC, HOST, BOX_INT)), "consumed")
-    c.tx("internal", arp_reply(i, BOX_INT, HOST_MAC, HOST), "generated")
-    c.rx("external", pad(arp_request(PEER_MAC, PEER, BOX_EXT)), "consumed")
-    c.tx("external", arp_reply(e, BOX_EXT, PEER_MAC, PEER), "generated")
-    c.rx("external", pad(arp_request(NATTED_MAC, NATTED, BOX_EXT)), "consumed", same_burst=True)
-    c.tx("external", arp_reply(e, BOX_EXT, NATTED_MAC, NATTED), "generated")
+    c.neighbour_asks("internal", HOST_MAC, HOST, BOX_INT)
+    c.neighbour_asks("external", PEER_MAC, PEER, BOX_EXT)
+    c.neighbour_asks("external", NATTED_MAC, NATTED, BOX_EXT, same_burst=True)
 
     def from_host(dst, ident, payload=b"x" * 18, tos=0, flags=0):
         return Ether(dst=i, src=HOST_MAC) / IP(src=HOST, dst=dst, id=ident, tos=tos, flags=flags) / \
@@ -141,17 +138,11 @@ def build(c):
          "generated")
     big = c.rx("internal", from_host("192.168.2.20", 0x502, b"z" * 1444), "forwarded")
     pkt = forwarded_inner(big)
-    data, chunk = pkt[20:], (1414 - 20) // 8 * 8
-    for n, start in enumerate(range(0, len(data), chunk)):
-        piece = data[start:start + chunk]
-        hdr = bytearray(pkt[:20])
-        hdr[2:4] = struct.pack("!H", 20 + len(piece))
-        last = start + chunk >= len(data)
-        hdr[6:8] = struct.pack("!H", (0 if last else 0x2000) | start // 8)
-        hdr[10:12] = b"\0\0"
-        hdr[10:12] = struct.pack("!H", inet_checksum(hdr))
+    data, chunk = len(pkt) - 20, (1414 - 20) // 8 * 8
+    sizes = [chunk] * ((data - 1) // chunk)
+    for n, piece in enumerate(ip_pieces(pkt, sizes + [data - sum(sizes)])):
         c.tx("external", ether(PEER_MAC, e, 0x0800) +
-             outer(BOX_EXT, PEER, 50, esp_gcm(OUT_KEY, OUT_SPI, 3 + n, bytes(hdr) + piece), ident),
+             outer(BOX_EXT, PEER, 50, esp_gcm(OUT_KEY, OUT_SPI, 3 + n, piece), ident),
              "forwarded" if n == 0 else "generated")
         ident += 1
 

@@ -14,13 +14,12 @@ then authenticated and decrypted (docs/esp.md, "Fragmented ESP"). The ESP is mad
 * Reassembled ESP with a broken ICV: esp_auth_failed, like any ESP.
 """
 import os
-import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
 from esp_frames import esp_cbc_sha256, esp_gcm, outer, policy_record, sa_record  # noqa: E402
-from golden import arp_reply, arp_request, ether, generate, inet_checksum, pad, routed  # noqa: E402
+from golden import ether, generate, ip_pieces, pad, routed  # noqa: E402
 from scapy.all import IP, UDP, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.1", "10.1.0.1"
@@ -46,21 +45,9 @@ def records():
 
 
 def split(packet, data_sizes, order=None):
-    """The IPv4 packet in fragments carrying `data_sizes` bytes each (multiples of 8 but the
-    last), as a sender on a narrow path makes them; `order` permutes them."""
-    hdr, data = packet[:20], packet[20:]
-    assert sum(data_sizes) == len(data)
-    pieces, start = [], 0
-    for n, size in enumerate(data_sizes):
-        last = n == len(data_sizes) - 1
-        assert last or size % 8 == 0
-        h = bytearray(hdr)
-        h[2:4] = struct.pack("!H", 20 + size)
-        h[6:8] = struct.pack("!H", (0 if last else 0x2000) | start // 8)
-        h[10:12] = b"\0\0"
-        h[10:12] = struct.pack("!H", inet_checksum(h))
-        pieces.append(bytes(h) + data[start:start + size])
-        start += size
+    """The IPv4 packet in fragments carrying `data_sizes` bytes each, as a sender on a narrow
+    path makes them; `order` permutes them."""
+    pieces = ip_pieces(packet, data_sizes)
     return [pieces[i] for i in order] if order else pieces
 
 
@@ -68,12 +55,9 @@ def build(c):
     i, e = c.iface("internal").mac, c.iface("external").mac
     c.ipsec_records = records()
     # Neighbours: the host and both peers ask for the box (learned, nothing waits for ARP).
-    c.rx("internal", pad(arp_request(HOST_MAC, HOST, BOX_INT)), "consumed")
-    c.tx("internal", arp_reply(i, BOX_INT, HOST_MAC, HOST), "generated")
-    c.rx("external", pad(arp_request(PEER_MAC, PEER, BOX_EXT)), "consumed")
-    c.tx("external", arp_reply(e, BOX_EXT, PEER_MAC, PEER), "generated")
-    c.rx("external", pad(arp_request(NATTED_MAC, NATTED, BOX_EXT)), "consumed", same_burst=True)
-    c.tx("external", arp_reply(e, BOX_EXT, NATTED_MAC, NATTED), "generated")
+    c.neighbour_asks("internal", HOST_MAC, HOST, BOX_INT)
+    c.neighbour_asks("external", PEER_MAC, PEER, BOX_EXT)
+    c.neighbour_asks("external", NATTED_MAC, NATTED, BOX_EXT, same_burst=True)
 
     def inner(src, ident, size):
         return bytes(IP(src=src, dst=HOST, id=ident, ttl=63) / UDP(sport=6000, dport=5000) /
