@@ -2,6 +2,8 @@
 
 #include <rte_cycles.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "config/json.h"
@@ -94,9 +96,16 @@ Message Daemon::handle(const Message& request) {
 bool Daemon::start(const config::Tables& tables, std::string& error) {
   const config::DataplaneSection& d = tables.dataplane;
   std::vector<std::string> eal;
-  std::string lcores = fmt::format("{}", d.main_lcore);
-  for (uint32_t l : d.worker_lcores) lcores += fmt::format(",{}", l);
-  eal.insert(eal.end(), {"-l", lcores, fmt::format("--main-lcore={}", d.main_lcore),
+  // Lcore N runs on CPU N, unless the operator maps lcores to CPUs with EAL's own --lcores
+  // (more lcores than CPUs: small machines, tests); EAL takes only one of the two.
+  bool lcores_mapped = std::any_of(options_.extra_eal_args.begin(), options_.extra_eal_args.end(),
+                                   [](const std::string& a) { return a.rfind("--lcores", 0) == 0; });
+  if (!lcores_mapped) {
+    std::string lcores = fmt::format("{}", d.main_lcore);
+    for (uint32_t l : d.worker_lcores) lcores += fmt::format(",{}", l);
+    eal.insert(eal.end(), {"-l", lcores});
+  }
+  eal.insert(eal.end(), {fmt::format("--main-lcore={}", d.main_lcore),
                          "-m", fmt::format("{}", d.memory_mb), fmt::format("--file-prefix={}", d.file_prefix),
                          "--no-telemetry", "--log-level=error"});
   if (!d.hugepages) eal.push_back("--no-huge");
