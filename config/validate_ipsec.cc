@@ -295,15 +295,6 @@ void validate_ipsec(ValidationContext& ctx) {
                                  ipsec.mtu),
                      "1414 or less is safe (manual 11.4, 15.6.2)");
   }
-  if (!ipsec.connections.empty() && ctx.model.dataplane.worker_lcores.size() > 1) {
-    ctx.diag.warning(ctx.model.dataplane.at("worker_lcores"),
-                     fmt::format("IPsec with {} workers: a tunnel's traffic reaches the worker that "
-                                 "receive-side scaling picks for the tunnel's outer addresses, its "
-                                 "local side the one picked for the inner addresses, and answers "
-                                 "may be dropped by a worker that does not know the connection",
-                                 ctx.model.dataplane.worker_lcores.size()),
-                     "run IPsec with one worker for now (docs/esp.md, \"Workers\")");
-  }
 }
 
 }  // namespace bulwark::config

@@ -95,6 +95,15 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     dp->port_names_.push_back(plan.name);
   }
 
+  // Several workers: worker 0 owns tunnel traffic, the others pass it over (tunnel_handover.cc).
+  if (settings.workers > 1) {
+    std::string ring = fmt::format("bw_tunnel_{}", id);
+    dp->tunnel_ring_ = rte_ring_create(ring.c_str(), kTunnelRingSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (!dp->tunnel_ring_) {
+      error = fmt::format("cannot create the tunnel handover ring: {}", rte_strerror(rte_errno));
+      return nullptr;
+    }
+  }
   for (auto& w : dp->workers_) {
     w->tx = std::make_unique<Transmitter>(w->counters, w->index);
     for (const auto& b : dp->bindings_) {
@@ -113,6 +122,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     if (!settings.rx_timestamps) res.conntrack_seed = rte_rand();
     res.log = &w->log;
     res.profile = settings.profile;
+    if (w->index != kTunnelOwner) res.tunnel_owner = dp->tunnel_ring_;
     w->pipeline = std::make_unique<Pipeline>(res, w->counters, *w->tx);
   }
 
@@ -130,6 +140,11 @@ Dataplane::~Dataplane() {
   for (const auto& b : bindings_) {
     stop_port(b.port);
     if (b.punt_port != kNoPort) stop_port(b.punt_port);
+  }
+  if (tunnel_ring_) {
+    void* m = nullptr;
+    while (rte_ring_sc_dequeue(tunnel_ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(tunnel_ring_);
   }
   delete current_.exchange(nullptr);
   delete ipsec_.exchange(nullptr);
@@ -218,6 +233,7 @@ void Dataplane::poll(Worker& w, uint64_t now) {
     }
     w.pipeline->process(*g, pkts, n, b.port, now);
   }
+  if (tunnel_ring_ && w.index == kTunnelOwner) take_tunnel_traffic(w, g, now);
   // What the kernel sends on the exception path leaves through the interface as it is.
   for (uint16_t interface = 0; interface < bindings_.size(); ++interface) {
     const PortBinding& b = bindings_[interface];
@@ -237,6 +253,26 @@ void Dataplane::poll(Worker& w, uint64_t now) {
     w.pipeline->age(now);
   }
   w.tx->flush();
+}
+
+void Dataplane::take_tunnel_traffic(Worker& w, const Generation* g, uint64_t now) {
+  rte_mbuf* pkts[kBurstSize];
+  for (int burst = 0; burst < kTunnelBurstsPerLoop; ++burst) {
+    const unsigned n = rte_ring_sc_dequeue_burst(tunnel_ring_, reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
+    if (n == 0) return;
+    if (!g) {  // not reached: only a worker with tables hands over
+      w.counters.drop(DropReason::no_tables, n);
+      rte_pktmbuf_free_bulk(pkts, n);
+      continue;
+    }
+    // Runs of frames received on one port, each processed as a burst of that port.
+    for (unsigned i = 0; i < n;) {
+      unsigned j = i + 1;
+      while (j < n && pkts[j]->port == pkts[i]->port) ++j;
+      w.pipeline->process(*g, pkts + i, static_cast<uint16_t>(j - i), pkts[i]->port, now, true);
+      i = j;
+    }
+  }
 }
 
 namespace {

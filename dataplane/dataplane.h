@@ -8,10 +8,12 @@
 // Generations are swapped with one atomic exchange. Workers load the pointer once per loop and
 // report a quiescent state (rte_rcu_qsbr) after each loop; `apply` waits for every worker to
 // pass one before it frees the previous generation. A configuration that cannot be built leaves
-// the running generation in place.
+// the running generation in place. With several workers, worker 0 owns all tunnel traffic and
+// the others pass it over through a ring (tunnel_handover.cc).
 #pragma once
 
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include <atomic>
 #include <memory>
@@ -138,9 +140,17 @@ class Dataplane {
   // The bench baseline loop: receive, swap MACs, transmit on the same port.
   void baseline(Worker& w);
 
+  // With several workers, the one that owns all tunnel traffic (docs/esp.md, "Workers").
+  static constexpr uint16_t kTunnelOwner = 0;
+
  private:
   Dataplane() = default;
   static int worker_main(void* arg);
+  // The tunnel owner's share of a loop: what the other workers handed over.
+  void take_tunnel_traffic(Worker& w, const Generation* g, uint64_t now);
+
+  static constexpr unsigned kTunnelRingSize = 4096;
+  static constexpr int kTunnelBurstsPerLoop = 4;
 
   DataplaneSettings settings_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -153,6 +163,7 @@ class Dataplane {
   std::atomic<IpsecTables*> ipsec_{nullptr};
   std::unique_ptr<SaRegistry> sa_registry_;
   rte_rcu_qsbr* qsbr_ = nullptr;
+  rte_ring* tunnel_ring_ = nullptr;  // into worker kTunnelOwner; only with several workers
   std::atomic<bool> running_{false};
   std::vector<unsigned> lcores_;
 };

@@ -102,8 +102,8 @@ bool Pipeline::check_ipv4(rte_mbuf* m, uint16_t offset) {
 }
 
 void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port,
-                       uint64_t now) {
-  counters_.received.add(n);
+                       uint64_t now, bool handed_over) {
+  if (!handed_over) counters_.received.add(n);
   counters_.stage(Stage::ethernet, n);
   // Per-stage cycle accounting, for bulwark bench only: one branch per burst otherwise.
   uint64_t mark = res_.profile ? rte_rdtsc() : 0;
@@ -203,6 +203,11 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     bool valid = false;
     while (check_ipv4(m, offset)) {
       const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
+      if (res_.tunnel_owner && ipsec_ && !via && for_tunnel_owner(g, m, offset)) {
+        m->port = port;
+        handover_[handover_count_++] = m;
+        break;
+      }
       if (ipsec_ && !via && (h->protocol == 50 || h->protocol == 17) && g.is_local(h->dst.to_host())) {
         if (h->is_fragment()) {
           m = reassemble(m, offset, now);
@@ -245,6 +250,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     ++checked;
   }
 
+  if (handover_count_) hand_over_burst();
   for (uint16_t i = 0; i < checked; ++i) {
     if (flows[i].hash) conntrack_.prefetch_entries(flows[i].hash);
   }

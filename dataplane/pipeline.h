@@ -11,6 +11,7 @@
 
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
 
 #include <array>
 #include <cstdint>
@@ -39,6 +40,9 @@ struct PipelineResources {
   unsigned worker = 0;                   // index for per-worker rule counters
   LogRing* log = nullptr;                // firewall log records for the management thread
   bool profile = false;                  // count TSC cycles per stage (bulwark bench)
+  // Several workers: the ring into the worker that owns all tunnel traffic (docs/esp.md,
+  // "Workers"). nullptr with one worker and on the owner itself.
+  rte_ring* tunnel_owner = nullptr;
 };
 
 class Pipeline {
@@ -75,8 +79,10 @@ class Pipeline {
 
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
 
-  // Processes `n` frames received on DPDK port `port` at clock time `now`.
-  void process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port, uint64_t now);
+  // Processes `n` frames received on DPDK port `port` at clock time `now`. `handed_over`: the
+  // frames came from another worker's receive queue (already counted as received there).
+  void process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port, uint64_t now,
+               bool handed_over = false);
   // Releases held packets whose next hop became known, repeats ARP requests, and gives up on
   // next hops that stay silent. Call once per loop.
   void service(const Generation& g, uint64_t now);
@@ -240,6 +246,12 @@ class Pipeline {
   void look_up_policy(const rte_mbuf* m, uint16_t offset, Flow& flow) const;
   // Rewrites the packet's addresses (VPN NAT), checksums updated.
   void translate(rte_mbuf* m, uint16_t ip_offset, uint32_t src, uint32_t dst);
+  // Several workers: does this packet, as received, belong to the worker that owns tunnel
+  // traffic — ESP, ESP in UDP or a fragment of UDP for the box, or a packet that an outbound
+  // policy covers in the tunnel's view (after VPN NAT)?
+  bool for_tunnel_owner(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;
+  // Passes the burst's frames for the tunnel owner into its ring; a full ring drops them.
+  void hand_over_burst();
   // Inbound policy: may this packet (not decrypted) arrive in plaintext?
   bool plaintext_allowed(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;
 
@@ -262,6 +274,8 @@ class Pipeline {
   uint16_t outer_id_ = 0;
   std::array<Sealing, kBurstSize> sealing_{};
   uint16_t sealing_count_ = 0;
+  std::array<rte_mbuf*, kBurstSize> handover_{};
+  uint16_t handover_count_ = 0;
   // The flows of the burst in process(), a member so that a burst does not construct 32 of
   // them: each packet's is reset when its flow is parsed.
   std::array<Flow, kBurstSize> flows_{};

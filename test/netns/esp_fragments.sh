@@ -72,11 +72,8 @@ cat "$TMP/sent.txt" "$TMP/received.txt"
 check "2 MB of TCP from host 1 arrive at host 2 intact" \
   sh -c "[ -s '$TMP/sent.txt' ] && cmp -s '$TMP/sent.txt' '$TMP/received.txt'"
 
-event() {  # N NAME: dataplane N's count of event NAME (0 when absent)
-  "$BULWARK" status --socket "$TMP/dp$1.sock" | awk -v e="$2" '$1 == e {print $2; found=1} END {if (!found) print 0}'
-}
 "$BULWARK" status --socket "$TMP/dp2.sock"
-check "box 2 reassembled the router's fragments of ESP" sh -c "[ $(event 2 packets_reassembled) -ge 100 ]"
+check "box 2 reassembled the router's fragments of ESP" sh -c "[ $(dp_event 2 packets_reassembled) -ge 100 ]"
 check "... and gave none up" sh -c "! '$BULWARK' status --socket '$TMP/dp2.sock' | grep -q esp_reassembly_failed"
 check "... and decrypted every one (no ESP failures)" \
   sh -c "! '$BULWARK' sa --socket '$TMP/dp2.sock' | grep -v 'replayed 0, authentication failed 0, malformed 0' | grep -q 'replayed'"

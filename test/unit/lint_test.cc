@@ -78,19 +78,3 @@ TEST_CASE("NAT with several workers is pointed out", "[lint]") {
   CHECK(has_diagnostic(r, Severity::kWarning, "NAT with 2 workers", 13, 18));
 }
 
-TEST_CASE("IPsec with several workers is pointed out", "[lint]") {
-  auto r = load_text(base_config(
-      "dataplane:\n  worker_lcores: [1, 2]\n"
-      "ipsec:\n  connections:\n    - name: c\n      remote_gateway: 10.1.0.2\n"
-      "      authentication: {method: psk, psk: {env: VPN_PSK}}\n"
-      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.2.0/24}]\n"));
-  INFO(all_messages(r));
-  REQUIRE(r.tables);
-  CHECK(has_diagnostic(r, Severity::kWarning, "IPsec with 2 workers", 13, 18));
-  auto one = load_text(base_config(
-      "ipsec:\n  connections:\n    - name: c\n      remote_gateway: 10.1.0.2\n"
-      "      authentication: {method: psk, psk: {env: VPN_PSK}}\n"
-      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.2.0/24}]\n"));
-  INFO(all_messages(one));
-  CHECK_FALSE(has_diagnostic(one, Severity::kWarning, "IPsec with", 0, 0));
-}
