@@ -141,14 +141,6 @@ void validate_nat(ValidationContext& ctx) {
     ctx.diag.warning(nat.at("port_range"), "the masquerading pool includes well-known ports",
                      "the usual pool is 1024-65535");
   }
-  bool has_nat = !nat.one_to_one.empty() || !nat.masquerade.empty() || !nat.port_forwarding.empty();
-  if (has_nat && ctx.model.dataplane.worker_lcores.size() > 1) {
-    ctx.diag.warning(ctx.model.dataplane.at("worker_lcores"),
-                     fmt::format("NAT with {} workers: a translated connection's replies may reach a "
-                                 "worker that does not know the connection and be dropped",
-                                 ctx.model.dataplane.worker_lcores.size()),
-                     "run NAT with one worker for now (docs/conntrack.md, \"Why symmetric RSS\")");
-  }
   bool needs_extern = std::any_of(nat.port_forwarding.begin(), nat.port_forwarding.end(),
                                   [](const PortForward& r) { return !r.incoming_ip; });
   bool has_extern = std::any_of(ctx.model.interfaces.begin(), ctx.model.interfaces.end(),

@@ -21,7 +21,7 @@ std::string_view event_name(Event e) {
     case Event::esp_decrypted: return "esp_decrypted";
     case Event::esp_encrypted: return "esp_encrypted";
     case Event::packets_reassembled: return "packets_reassembled";
-    case Event::tunnel_handed_over: return "tunnel_handed_over";
+    case Event::handed_to_owner: return "handed_to_owner";
     case Event::count: break;
   }
   return "?";

@@ -73,7 +73,7 @@ enum class DropReason : uint8_t {
   ipsec_plaintext,
   ipsec_vpn_to_vpn,
   vpn_nat_unsolicited,
-  tunnel_handover_full,
+  owner_ring_full,
   count
 };
 
@@ -134,10 +134,10 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"ipsec_plaintext", "plaintext that a VPN connection's policy requires protected"},
     {"ipsec_vpn_to_vpn", "from one VPN connection into another (forwarding between VPNs is off)"},
     {"vpn_nat_unsolicited", "from a tunnel to a local masquerading address (one-directional)"},
-    {"tunnel_handover_full", "tunnel traffic for the worker that owns it, whose handover ring was full (several workers)"},
+    {"owner_ring_full", "for worker 0 (box, NAT or tunnel traffic with several workers), whose ring was full"},
 }};
 static_assert(kDropReasons[static_cast<size_t>(DropReason::nat_fragment)].name == "nat_fragment");
-static_assert(kDropReasons[static_cast<size_t>(DropReason::tunnel_handover_full)].name == "tunnel_handover_full");
+static_assert(kDropReasons[static_cast<size_t>(DropReason::owner_ring_full)].name == "owner_ring_full");
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
 
 inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }
@@ -161,7 +161,7 @@ enum class Event : uint8_t {
   esp_decrypted,          // ESP packets decrypted
   esp_encrypted,          // packets sent into a tunnel
   packets_reassembled,    // fragmented ESP or UDP for the box, made whole (docs/esp.md)
-  tunnel_handed_over,     // tunnel traffic passed to the worker that owns it (docs/esp.md, Workers)
+  handed_to_owner,        // frames passed to worker 0, which owns their connections (several workers)
   count
 };
 inline constexpr size_t kEventCount = static_cast<size_t>(Event::count);

@@ -95,12 +95,13 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     dp->port_names_.push_back(plan.name);
   }
 
-  // Several workers: worker 0 owns tunnel traffic, the others pass it over (tunnel_handover.cc).
+  // Several workers: worker 0 owns the traffic whose directions other workers' queues could split,
+  // and the others pass it over (owner_handover.cc).
   if (settings.workers > 1) {
-    std::string ring = fmt::format("bw_tunnel_{}", id);
-    dp->tunnel_ring_ = rte_ring_create(ring.c_str(), kTunnelRingSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
-    if (!dp->tunnel_ring_) {
-      error = fmt::format("cannot create the tunnel handover ring: {}", rte_strerror(rte_errno));
+    std::string ring = fmt::format("bw_owner_{}", id);
+    dp->owner_ring_ = rte_ring_create(ring.c_str(), kOwnerRingSize, static_cast<int>(rte_socket_id()), RING_F_SC_DEQ);
+    if (!dp->owner_ring_) {
+      error = fmt::format("cannot create the ring into worker 0: {}", rte_strerror(rte_errno));
       return nullptr;
     }
   }
@@ -122,7 +123,7 @@ std::unique_ptr<Dataplane> Dataplane::create(const DataplaneSettings& settings, 
     if (!settings.rx_timestamps) res.conntrack_seed = rte_rand();
     res.log = &w->log;
     res.profile = settings.profile;
-    if (w->index != kTunnelOwner) res.tunnel_owner = dp->tunnel_ring_;
+    if (w->index != kOwner) res.owner = dp->owner_ring_;
     w->pipeline = std::make_unique<Pipeline>(res, w->counters, *w->tx);
   }
 
@@ -141,10 +142,10 @@ Dataplane::~Dataplane() {
     stop_port(b.port);
     if (b.punt_port != kNoPort) stop_port(b.punt_port);
   }
-  if (tunnel_ring_) {
+  if (owner_ring_) {
     void* m = nullptr;
-    while (rte_ring_sc_dequeue(tunnel_ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-    rte_ring_free(tunnel_ring_);
+    while (rte_ring_sc_dequeue(owner_ring_, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(owner_ring_);
   }
   delete current_.exchange(nullptr);
   delete ipsec_.exchange(nullptr);
@@ -233,20 +234,22 @@ void Dataplane::poll(Worker& w, uint64_t now) {
     }
     w.pipeline->process(*g, pkts, n, b.port, now);
   }
-  if (tunnel_ring_ && w.index == kTunnelOwner) take_tunnel_traffic(w, g, now);
-  // What the kernel sends on the exception path leaves through the interface as it is.
+  if (owner_ring_ && w.index == kOwner) take_handed_over(w, g, now);
+  // What the kernel sends on the exception path leaves through the interface as it is; with
+  // several workers worker 0 tracks it, since the answers are its own.
   for (uint16_t interface = 0; interface < bindings_.size(); ++interface) {
     const PortBinding& b = bindings_[interface];
     if (b.punt_port == kNoPort) continue;
     uint16_t n = rte_eth_rx_burst(b.punt_port, w.index, pkts, kBurstSize);
-    for (uint16_t i = 0; i < n; ++i) {
-      if (g && w.pipeline->must_protect(pkts[i])) {
-        w.pipeline->protect_injected(*g, pkts[i], interface, now);
-        continue;
-      }
-      if (g) w.pipeline->track_injected(*g, pkts[i], now);
-      w.tx->send(b.port, pkts[i], TxKind::kInjected);
+    uint16_t passed = 0;
+    if (owner_ring_ && w.index != kOwner && n > 0) {
+      for (uint16_t i = 0; i < n; ++i) pkts[i]->port = b.punt_port;
+      passed = static_cast<uint16_t>(
+          rte_ring_mp_enqueue_burst(owner_ring_, reinterpret_cast<void**>(pkts), n, nullptr));
+      w.counters.event(Event::handed_to_owner, passed);
     }
+    // With one worker, on worker 0, or when its ring is full: here.
+    for (uint16_t i = passed; i < n; ++i) inject(w, g, interface, pkts[i], now);
   }
   if (g) {
     w.pipeline->service(*g, now);
@@ -255,24 +258,46 @@ void Dataplane::poll(Worker& w, uint64_t now) {
   w.tx->flush();
 }
 
-void Dataplane::take_tunnel_traffic(Worker& w, const Generation* g, uint64_t now) {
+void Dataplane::take_handed_over(Worker& w, const Generation* g, uint64_t now) {
   rte_mbuf* pkts[kBurstSize];
-  for (int burst = 0; burst < kTunnelBurstsPerLoop; ++burst) {
-    const unsigned n = rte_ring_sc_dequeue_burst(tunnel_ring_, reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
+  for (int burst = 0; burst < kOwnerBurstsPerLoop; ++burst) {
+    const unsigned n = rte_ring_sc_dequeue_burst(owner_ring_, reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
     if (n == 0) return;
     if (!g) {  // not reached: only a worker with tables hands over
       w.counters.drop(DropReason::no_tables, n);
       rte_pktmbuf_free_bulk(pkts, n);
       continue;
     }
-    // Runs of frames received on one port, each processed as a burst of that port.
+    // Runs of frames received on one port, each processed as a burst of that port; frames from
+    // the exception path one by one.
     for (unsigned i = 0; i < n;) {
+      const int punted_from = punt_interface(pkts[i]->port);
+      if (punted_from >= 0) {
+        inject(w, g, static_cast<uint16_t>(punted_from), pkts[i++], now);
+        continue;
+      }
       unsigned j = i + 1;
       while (j < n && pkts[j]->port == pkts[i]->port) ++j;
       w.pipeline->process(*g, pkts + i, static_cast<uint16_t>(j - i), pkts[i]->port, now, true);
       i = j;
     }
   }
+}
+
+void Dataplane::inject(Worker& w, const Generation* g, uint16_t interface, rte_mbuf* m, uint64_t now) {
+  if (g && w.pipeline->must_protect(m)) {
+    w.pipeline->protect_injected(*g, m, interface, now);
+    return;
+  }
+  if (g) w.pipeline->track_injected(*g, m, now);
+  w.tx->send(bindings_[interface].port, m, TxKind::kInjected);
+}
+
+int Dataplane::punt_interface(uint16_t port) const {
+  for (size_t i = 0; i < bindings_.size(); ++i) {
+    if (bindings_[i].punt_port == port) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 namespace {

@@ -8,8 +8,8 @@
 // Generations are swapped with one atomic exchange. Workers load the pointer once per loop and
 // report a quiescent state (rte_rcu_qsbr) after each loop; `apply` waits for every worker to
 // pass one before it frees the previous generation. A configuration that cannot be built leaves
-// the running generation in place. With several workers, worker 0 owns all tunnel traffic and
-// the others pass it over through a ring (tunnel_handover.cc).
+// the running generation in place. With several workers, worker 0 owns the box's, translated and
+// tunnel traffic, and the others pass it over through a ring (owner_handover.cc).
 #pragma once
 
 #include <rte_rcu_qsbr.h>
@@ -140,17 +140,22 @@ class Dataplane {
   // The bench baseline loop: receive, swap MACs, transmit on the same port.
   void baseline(Worker& w);
 
-  // With several workers, the one that owns all tunnel traffic (docs/esp.md, "Workers").
-  static constexpr uint16_t kTunnelOwner = 0;
+  // With several workers, the one that owns the box's, translated and tunnel traffic
+  // (owner_handover.cc).
+  static constexpr uint16_t kOwner = 0;
 
  private:
   Dataplane() = default;
   static int worker_main(void* arg);
-  // The tunnel owner's share of a loop: what the other workers handed over.
-  void take_tunnel_traffic(Worker& w, const Generation* g, uint64_t now);
+  // Worker 0's share of a loop with several workers: what the others handed over.
+  void take_handed_over(Worker& w, const Generation* g, uint64_t now);
+  // A frame from the exception path of `interface`: protected into a tunnel, or tracked and sent.
+  void inject(Worker& w, const Generation* g, uint16_t interface, rte_mbuf* m, uint64_t now);
+  // The interface whose exception path DPDK port `port` is, or -1.
+  int punt_interface(uint16_t port) const;
 
-  static constexpr unsigned kTunnelRingSize = 4096;
-  static constexpr int kTunnelBurstsPerLoop = 4;
+  static constexpr unsigned kOwnerRingSize = 4096;
+  static constexpr int kOwnerBurstsPerLoop = 4;
 
   DataplaneSettings settings_;
   std::vector<std::unique_ptr<Worker>> workers_;
@@ -163,7 +168,7 @@ class Dataplane {
   std::atomic<IpsecTables*> ipsec_{nullptr};
   std::unique_ptr<SaRegistry> sa_registry_;
   rte_rcu_qsbr* qsbr_ = nullptr;
-  rte_ring* tunnel_ring_ = nullptr;  // into worker kTunnelOwner; only with several workers
+  rte_ring* owner_ring_ = nullptr;  // into worker kOwner; only with several workers
   std::atomic<bool> running_{false};
   std::vector<unsigned> lcores_;
 };

@@ -203,7 +203,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     bool valid = false;
     while (check_ipv4(m, offset)) {
       const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
-      if (res_.tunnel_owner && ipsec_ && !via && for_tunnel_owner(g, m, offset)) {
+      if (res_.owner && !via && for_owner(g, m, offset)) {
         m->port = port;
         handover_[handover_count_++] = m;
         break;

@@ -40,9 +40,9 @@ struct PipelineResources {
   unsigned worker = 0;                   // index for per-worker rule counters
   LogRing* log = nullptr;                // firewall log records for the management thread
   bool profile = false;                  // count TSC cycles per stage (bulwark bench)
-  // Several workers: the ring into the worker that owns all tunnel traffic (docs/esp.md,
-  // "Workers"). nullptr with one worker and on the owner itself.
-  rte_ring* tunnel_owner = nullptr;
+  // Several workers: the ring into worker 0, which owns the traffic whose two directions other
+  // workers' queues could split (owner_handover.cc). nullptr with one worker and on worker 0.
+  rte_ring* owner = nullptr;
 };
 
 class Pipeline {
@@ -246,11 +246,10 @@ class Pipeline {
   void look_up_policy(const rte_mbuf* m, uint16_t offset, Flow& flow) const;
   // Rewrites the packet's addresses (VPN NAT), checksums updated.
   void translate(rte_mbuf* m, uint16_t ip_offset, uint32_t src, uint32_t dst);
-  // Several workers: does this packet, as received, belong to the worker that owns tunnel
-  // traffic — ESP, ESP in UDP or a fragment of UDP for the box, or a packet that an outbound
-  // policy covers in the tunnel's view (after VPN NAT)?
-  bool for_tunnel_owner(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;
-  // Passes the burst's frames for the tunnel owner into its ring; a full ring drops them.
+  // Several workers: does this packet, as received, belong to worker 0 — traffic for the box,
+  // traffic that NAT could translate, traffic into or out of a tunnel (owner_handover.cc)?
+  bool for_owner(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;
+  // Passes the burst's frames for worker 0 into its ring; a full ring drops them.
   void hand_over_burst();
   // Inbound policy: may this packet (not decrypted) arrive in plaintext?
   bool plaintext_allowed(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const;

@@ -92,4 +92,30 @@ bool Rules::is_stateful_address(uint32_t ip) const {
          std::any_of(forwards_.begin(), forwards_.end(), [&](const auto& f) { return f.incoming_ip.value == ip; });
 }
 
+bool Rules::may_translate(const conntrack::FlowKey& k, bool ports, int toward_dst, int toward_src) const {
+  for (const auto& o : one_to_one_) {
+    for (uint32_t a : {k.src, k.dst}) {
+      if ((a & o.mask) == o.real || (a & o.mask) == o.virt) return true;
+    }
+  }
+  // The forwarded-to service, from either side (its answers carry it as the source).
+  for (const auto& f : forwards_) {
+    if (f.protocol != k.protocol) continue;
+    if (k.src == f.redirect_ip.value && (!ports || (k.src_port >= f.redirect_port.low && k.src_port <= f.redirect_port.high))) {
+      return true;
+    }
+    if (k.dst == f.redirect_ip.value && (!ports || (k.dst_port >= f.redirect_port.low && k.dst_port <= f.redirect_port.high))) {
+      return true;
+    }
+  }
+  // A masqueraded network's host and a host beyond the masquerading interface, either way round.
+  for (const auto& m : masquerade_) {
+    auto from = [&](uint32_t a) {
+      return std::any_of(m.from.begin(), m.from.end(), [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{a}); });
+    };
+    if ((toward_dst == m.interface && from(k.src)) || (toward_src == m.interface && from(k.dst))) return true;
+  }
+  return false;
+}
+
 }  // namespace bulwark::nat

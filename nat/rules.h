@@ -43,6 +43,14 @@ class Rules {
   std::optional<uint32_t> real_to_virtual(uint32_t src, uint16_t out_interface) const;
   // Addresses whose traffic needs a connection to be translated (masquerading, forwarding).
   bool is_stateful_address(uint32_t ip) const;
+  // Could the connection of packet `k` be translated by these rules, in either direction? True
+  // alike for a packet and its connection's answers (translated or not), so that one worker can
+  // own all such connections (docs/conntrack.md, "Several workers"). `toward_dst` and
+  // `toward_src`: the interfaces that the routes to k.dst and to k.src leave by, or -1.
+  // `ports`: k carries its ports (not a fragment after the first). The box's own addresses are
+  // the caller's to check.
+  bool may_translate(const conntrack::FlowKey& k, bool ports, int toward_dst, int toward_src) const;
+  bool has_masquerading() const { return !masquerade_.empty(); }
   // One line per configured mapping, for `bulwark nat`.
   std::vector<std::string> describe(const std::vector<std::string>& interface_names) const;
 

@@ -27,20 +27,20 @@ system:
   log_file: $TMP/firewall.log
 dataplane:
   hugepages: false
-  memory_mb: 256
+  memory_mb: $(dataplane_memory)
   main_lcore: 0
-  worker_lcores: [1]
+  worker_lcores: $(worker_lcores)
   file_prefix: bw-fw-$TAG
   exception_namespace: $HOST
 interfaces:
   - name: internal
     role: internal
-    port: net_af_packet_fw${TAG}0,iface=int,qdisc_bypass=1
+    port: net_af_packet_fw${TAG}0,iface=int,qdisc_bypass=1$(port_queues)
     mac: "02:b1:00:00:00:01"
     addresses: [192.168.1.1/24]
   - name: external
     role: external
-    port: net_af_packet_fw${TAG}1,iface=ext,qdisc_bypass=1
+    port: net_af_packet_fw${TAG}1,iface=ext,qdisc_bypass=1$(port_queues)
     mac: "02:b1:00:00:00:02"
     addresses: [10.1.0.1/16]
 firewall:
@@ -71,7 +71,7 @@ YAML
 write_config false
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
 
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
+ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
 PIDS+=($!)
 wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
 ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \

@@ -78,3 +78,29 @@ finish() {
   echo "$PASSED passed, $FAILED failed"
   [ "$FAILED" -eq 0 ]
 }
+
+# WORKERS=2 in the environment runs a test's boxes with two workers each: these give the
+# dataplane's lcores, memory and port queue devargs for its configuration, and its EAL arguments
+# (lcores two to a CPU on the first two CPUs, so that a two-core machine can run them).
+worker_lcores() { if [ "${WORKERS:-1}" = 2 ]; then echo "[1, 2]"; else echo "[1]"; fi; }
+dataplane_memory() { if [ "${WORKERS:-1}" = 2 ]; then echo 512; else echo 256; fi; }
+port_queues() { if [ "${WORKERS:-1}" = 2 ]; then echo ",qpairs=2"; fi; }
+dataplane_eal() { if [ "${WORKERS:-1}" = 2 ]; then echo "--eal=--lcores=0@0,1@0,2@1"; fi; }
+
+# transfers FROM_NS TO_NS ADDRESS PORT [SOURCE]: 12 concurrent TCP connections from FROM_NS (from
+# address SOURCE if given) to ADDRESS:PORT, received by a sink on port PORT of TO_NS, each of
+# 256 KiB; true when the sink got every one intact. With several workers, a connection whose two
+# directions met on different workers would be cut: 12 at once cover both queues.
+transfers() {
+  local sink
+  ip netns exec "$2" python3 "$(dirname "${BASH_SOURCE[0]}")/tcp_transfers.py" sink 0.0.0.0 "$4" 12 \
+    >"$TMP/received-$2-$4.txt" 2>"$TMP/sink-$2-$4.log" &
+  sink=$!
+  PIDS+=($sink)
+  wait_for "the TCP sink in $2" 10 sh -c "ip netns exec $2 ss -ltn | grep -q ':$4 '" || return 1
+  ip netns exec "$1" python3 "$(dirname "${BASH_SOURCE[0]}")/tcp_transfers.py" source "$3" "$4" 12 ${5:-} \
+    >"$TMP/sent-$1-$4.txt" 2>"$TMP/source-$1-$4.log" || true
+  wait $sink || true
+  ! grep -q failed "$TMP/sent-$1-$4.txt" && [ "$(wc -l <"$TMP/sent-$1-$4.txt")" -eq 12 ] &&
+    cmp -s "$TMP/sent-$1-$4.txt" "$TMP/received-$2-$4.txt"
+}

@@ -13,6 +13,7 @@
 #   masquerading); TCP to 10.1.1.10 has no incoming rule and stays blocked;
 # * port forwarding (manual 4.4.2): the server fetches http://10.1.0.1:8081/ and reaches the
 #   client's web server 192.168.1.10:8000, regardless of the incoming rules;
+# * many connections at once through each kind of translation (with WORKERS=2: two workers);
 # * `bulwark nat` shows the mappings (skipped with a note while the command does not exist).
 # Usage: nat.sh BUILD_DIR
 BUILD=$(cd "$1" && pwd)
@@ -35,20 +36,20 @@ system:
   log_file: $TMP/bulwark.log
 dataplane:
   hugepages: false
-  memory_mb: 256
+  memory_mb: $(dataplane_memory)
   main_lcore: 0
-  worker_lcores: [1]
+  worker_lcores: $(worker_lcores)
   file_prefix: bw-nat-$TAG
   exception_namespace: $HOST
 interfaces:
   - name: internal
     role: internal
-    port: net_af_packet_nat${TAG}0,iface=int,qdisc_bypass=1
+    port: net_af_packet_nat${TAG}0,iface=int,qdisc_bypass=1$(port_queues)
     mac: "02:b2:00:00:00:01"
     addresses: [192.168.1.1/24]
   - name: external
     role: external
-    port: net_af_packet_nat${TAG}1,iface=ext,qdisc_bypass=1
+    port: net_af_packet_nat${TAG}1,iface=ext,qdisc_bypass=1$(port_queues)
     mac: "02:b2:00:00:00:02"
     addresses: [10.1.0.1/16]
 nat:
@@ -58,6 +59,7 @@ nat:
     - {interface: external, from: 192.168.1.0/24, comment: production network}
   port_forwarding:
     - {protocol: tcp, incoming_ip: '%extern', incoming_port: 8081, redirect_ip: 192.168.1.10, redirect_port: 8000, comment: client web server}
+    - {protocol: tcp, incoming_ip: '%extern', incoming_port: 7007, redirect_ip: 192.168.1.10, redirect_port: 7007, comment: transfers}
 firewall:
   outgoing:
     default: accept
@@ -68,7 +70,7 @@ firewall:
 YAML
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
 
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
+ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
 PIDS+=($!)
 wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
 ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
@@ -138,6 +140,20 @@ check "port forwarding: the server fetches http://10.1.0.1:8081/ and reaches 192
   fetch_gets $SERVER any http://10.1.0.1:8081/ "production client"
 check "port forwarding: the client's web server saw the server's own address 10.1.0.100" \
   logged_from "$TMP/http-client.log" 10.1.0.100
+
+# --- many connections at once ----------------------------------------------------------------
+# With WORKERS=2 (the netns-*-2workers tests) a translated connection's directions hash to
+# different queues; worker 0 must own them all (docs/conntrack.md, "Several workers").
+check "masquerading: 12 concurrent TCP transfers from 192.168.1.11 arrive intact" \
+  transfers $CLIENT $SERVER 10.1.0.100 7007 192.168.1.11
+check "1:1 NAT: 12 concurrent TCP transfers from 192.168.1.10 arrive intact" \
+  transfers $CLIENT $SERVER 10.1.0.100 7007 192.168.1.10
+check "port forwarding: 12 concurrent TCP transfers to 10.1.0.1:7007 reach 192.168.1.10 intact" \
+  transfers $SERVER $CLIENT 10.1.0.1 7007
+if [ "${WORKERS:-1}" = 2 ]; then
+  check "the second worker handed traffic to the first" \
+    sh -c "'$BUILD/tools/bulwark' status --socket '$TMP/dp.sock' | awk '\$1 == \"handed_to_owner\" && \$2 > 0 {found=1} END {exit !found}'"
+fi
 
 # --- visibility -----------------------------------------------------------------------------
 if "$BUILD/tools/bulwark" nat --help >/dev/null 2>&1; then

@@ -43,29 +43,29 @@ cat >"$TMP/box.yaml" <<YAML
 version: 1
 dataplane:
   hugepages: false
-  memory_mb: 256
+  memory_mb: $(dataplane_memory)
   main_lcore: 0
-  worker_lcores: [1]
+  worker_lcores: $(worker_lcores)
   file_prefix: bw-e2e-$TAG
   exception_namespace: $HOST
 interfaces:
   - name: internal
     role: internal
-    port: net_af_packet_e2e${TAG}0,iface=int,qdisc_bypass=1
+    port: net_af_packet_e2e${TAG}0,iface=int,qdisc_bypass=1$(port_queues)
     mac: "02:b0:00:00:00:01"
     addresses: [10.1.0.254/16]
     routes:
       - {network: 192.168.1.0/24, gateway: 10.1.0.1, comment: manual chapter 2}
   - name: external
     role: external
-    port: net_af_packet_e2e${TAG}1,iface=ext,qdisc_bypass=1
+    port: net_af_packet_e2e${TAG}1,iface=ext,qdisc_bypass=1$(port_queues)
     mac: "02:b0:00:00:00:02"
     addresses: [172.16.0.2/24]
 default_gateway: 172.16.0.1
 YAML
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
 
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
+ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
 PIDS+=($!)
 wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
 ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \

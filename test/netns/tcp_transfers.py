@@ -1,9 +1,11 @@
-"""Many TCP connections at once, each checked by digest (test/netns/esp_workers.sh).
+"""Many TCP connections at once, each checked by digest (lib.sh: transfers).
 
   tcp_transfers.py sink ADDRESS PORT COUNT     accepts COUNT connections, prints "bytes sha256"
                                                of each, sorted
-  tcp_transfers.py source ADDRESS PORT COUNT   opens COUNT connections at once, each sending
-                                               256 KiB of random bytes; prints the same lines
+  tcp_transfers.py source ADDRESS PORT COUNT [SOURCE_ADDRESS]
+                                               opens COUNT connections at once (from
+                                               SOURCE_ADDRESS if given), each sending 256 KiB of
+                                               random bytes; prints the same lines
 
 Both sides print the same lines when every connection arrived intact; a connection that fails
 prints "failed: …" instead. Every socket operation times out after 30 s.
@@ -32,10 +34,11 @@ def receive(conn, lines):
         conn.close()
 
 
-def send(address, port, lines):
+def send(address, port, source, lines):
     data = os.urandom(SIZE)
     try:
-        with socket.create_connection((address, port), timeout=TIMEOUT) as s:
+        with socket.create_connection((address, port), timeout=TIMEOUT,
+                                      source_address=(source, 0) if source else None) as s:
             s.sendall(data)
         lines.append(f"{len(data)} {hashlib.sha256(data).hexdigest()}")
     except OSError as e:
@@ -44,6 +47,7 @@ def send(address, port, lines):
 
 def main():
     mode, address, port, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    source = sys.argv[5] if len(sys.argv) > 5 else None
     lines, threads = [], []
     if mode == "sink":
         server = socket.create_server((address, port), backlog=count)
@@ -54,7 +58,7 @@ def main():
             threads[-1].start()
     else:
         for _ in range(count):
-            threads.append(threading.Thread(target=send, args=(address, port, lines)))
+            threads.append(threading.Thread(target=send, args=(address, port, source, lines)))
             threads[-1].start()
     for t in threads:
         t.join()

@@ -11,15 +11,15 @@
 # (192.168.N.1/24), LOCAL and REMOTE the tunnel's networks (192.168.N.0/24, 192.168.PEER_N.0/24),
 # TUNNEL_NAT adds NAT to the tunnel entry (`local_nat: {…}` or `remote_nat: {…}`),
 # EXTERNAL_MTU and EXTERNAL_PORT set the external interface's MTU and DPDK port, and WORKERS=2
-# gives the box two workers (two queues per port, spread by the kernel's symmetric flow hash).
+# gives the box two workers (lib.sh).
 vpn_box_config() {
   local tunnel="{type: tunnel, local: ${LOCAL:-192.168.$1.0/24}, remote: ${REMOTE:-192.168.$2.0/24}${TUNNEL_NAT:+, $TUNNEL_NAT}}"
   [ "${MODE:-tunnel}" = transport ] && tunnel="{type: transport}"
-  local workers="[1]" memory=256 queues=""
-  [ "${WORKERS:-1}" = 2 ] && workers="[1, 2]" memory=512 queues=",qpairs=2"
+  local queues
+  queues=$(port_queues)
   cat <<YAML
 version: 1
-dataplane: {hugepages: false, memory_mb: $memory, main_lcore: 0, worker_lcores: $workers, file_prefix: bw-esp$1-$TAG, exception_namespace: $3}
+dataplane: {hugepages: false, memory_mb: $(dataplane_memory), main_lcore: 0, worker_lcores: $(worker_lcores), file_prefix: bw-esp$1-$TAG, exception_namespace: $3}
 interfaces:
   - {name: internal, role: internal, port: "net_af_packet_esp$1${TAG}0,iface=int,qdisc_bypass=1$queues", mac: "02:e5:00:00:0$1:01", addresses: [${INTERNAL:-192.168.$1.1/24}]}
   - {name: external, role: external, port: "${EXTERNAL_PORT:-net_af_packet_esp$1${TAG}1,iface=$6,qdisc_bypass=1$queues}", mac: "02:e5:00:00:0$1:02", addresses: [$7]${EXTERNAL_MTU:+, mtu: $EXTERNAL_MTU}}
@@ -50,13 +50,10 @@ YAML
 }
 
 # start_vpn_box N NAMESPACE: runs box N from $TMP/boxN.yaml (sockets $TMP/dpN.sock, ctlN.sock,
-# bulwark-iked's in $TMP/ikedN/). With WORKERS=2 its lcores are mapped onto the first two CPUs
-# (main and worker 1 on CPU 0, worker 2 on CPU 1), so that a two-core machine can run them.
+# bulwark-iked's in $TMP/ikedN/).
 start_vpn_box() {
   "$BUILD/tools/bulwark" check "$TMP/box$1.yaml" >/dev/null
-  local eal=()
-  [ "${WORKERS:-1}" = 2 ] && eal=(--eal=--lcores=0@0,1@0,2@1)
-  ip netns exec $2 "$BUILD/dataplane/bulwark-dataplane" "${eal[@]}" --socket "$TMP/dp$1.sock" >"$TMP/dataplane$1.log" 2>&1 &
+  ip netns exec $2 "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp$1.sock" >"$TMP/dataplane$1.log" 2>&1 &
   PIDS+=($!)
   wait_for "dataplane $1" 20 test -S "$TMP/dp$1.sock"
   ip netns exec $2 "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp$1.sock" --socket "$TMP/ctl$1.sock" \

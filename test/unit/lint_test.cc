@@ -69,12 +69,3 @@ TEST_CASE("a list whose default ignores its rules is pointed out", "[lint]") {
   CHECK(has_diagnostic(r, Severity::kWarning, "the 1 rules below are not used while default is 'drop'", 14, 14));
 }
 
-TEST_CASE("NAT with several workers is pointed out", "[lint]") {
-  auto r = load_text(base_config(
-      "dataplane:\n  worker_lcores: [1, 2]\n"
-      "nat:\n  masquerade: [{interface: external}]\n"));
-  INFO(all_messages(r));
-  REQUIRE(r.tables);
-  CHECK(has_diagnostic(r, Severity::kWarning, "NAT with 2 workers", 13, 18));
-}
-
