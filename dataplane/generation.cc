@@ -89,7 +89,9 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   lpm_config.number_tbl8s = 256;
   g->lpm_ = rte_lpm_create(name.c_str(), SOCKET_ID_ANY, &lpm_config);
   if (!g->lpm_) {
-    error = fmt::format("cannot allocate the route table: {}", rte_strerror(rte_errno));
+    error = fmt::format("cannot allocate the route table: {}; give the dataplane more memory "
+                        "(dataplane.memory_mb: each worker has its own packet buffers and share of "
+                        "the connection table)", rte_strerror(rte_errno));
     return nullptr;
   }
   for (const auto& r : tables.routes) {
