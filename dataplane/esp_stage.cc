@@ -106,14 +106,6 @@ Pipeline::EspInbound Pipeline::decapsulate(rte_mbuf* m, uint16_t ip_offset, cons
   return EspInbound::kDecrypted;
 }
 
-rte_mbuf* Pipeline::reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now) {
-  const Reassembly::Result r = reassembly_.add(m, ip_offset, now);
-  if (r.given_up) counters_.drop(DropReason::esp_reassembly_failed, r.given_up);
-  if (r.merged) counters_.consumed.add(r.merged);
-  if (r.whole) counters_.event(Event::packets_reassembled);
-  return r.whole;
-}
-
 void Pipeline::look_up_policy(const rte_mbuf* m, uint16_t offset, Flow& flow) const {
   const auto* h = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, offset);
   flow.policy_src = h->src.to_host();

@@ -116,6 +116,11 @@ class Generation {
   // Bulk route lookup: next-hop index per destination, or -1 for no route.
   void route(const uint32_t* destinations, int32_t* next_hops, unsigned count) const;
   int32_t route(uint32_t destination) const;
+  // The interface that the route to `destination` leaves by, or -1.
+  int egress_interface(uint32_t destination) const {
+    const int32_t hop = route(destination);
+    return hop < 0 ? -1 : next_hops_[hop].interface;
+  }
   const NextHop& next_hop(int32_t index) const { return next_hops_[index]; }
 
  private:

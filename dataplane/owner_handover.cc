@@ -29,15 +29,6 @@
 #include "dataplane/pipeline.h"
 
 namespace bulwark::dataplane {
-namespace {
-
-// The interface that the route to `ip` leaves by, or -1.
-int route_interface(const Generation& g, uint32_t ip) {
-  const int32_t hop = g.route(ip);
-  return hop < 0 ? -1 : g.next_hop(hop).interface;
-}
-
-}  // namespace
 
 bool Pipeline::for_owner(const Generation& g, const rte_mbuf* m, uint16_t ip_offset) const {
   const auto* ip = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset);
@@ -56,8 +47,8 @@ bool Pipeline::for_owner(const Generation& g, const rte_mbuf* m, uint16_t ip_off
       k.src_port = static_cast<uint16_t>(l4[0] << 8 | l4[1]);
       k.dst_port = static_cast<uint16_t>(l4[2] << 8 | l4[3]);
     }
-    const int toward_dst = nat.has_masquerading() ? route_interface(g, k.dst) : -1;
-    const int toward_src = nat.has_masquerading() ? route_interface(g, k.src) : -1;
+    const int toward_dst = nat.has_masquerading() ? g.egress_interface(k.dst) : -1;
+    const int toward_src = nat.has_masquerading() ? g.egress_interface(k.src) : -1;
     if (nat.may_translate(k, ports, toward_dst, toward_src)) return true;
   }
 

@@ -218,6 +218,14 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
         if (r == EspInbound::kDropped) break;
         if (r == EspInbound::kDecrypted) continue;
       }
+      // Masquerading and port forwarding translate ports, which only a first fragment carries.
+      if (!via && h->is_fragment() && !g.nat().empty() &&
+          g.nat().needs_whole_packets(h->src.to_host(), h->dst.to_host(),
+                                      g.nat().has_masquerading() ? g.egress_interface(h->dst.to_host()) : -1)) {
+        m = reassemble(m, offset, now);
+        if (!m) break;
+        continue;  // the whole packet, checked again
+      }
       valid = true;
       break;
     }

@@ -160,6 +160,9 @@ class Pipeline {
   // exception path reassembles again.
   void punt_ip(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t ip_offset);
   [[gnu::noinline]] void punt_in_pieces(rte_mbuf* m, uint16_t port, uint16_t ip_offset, uint16_t mtu);
+  // A fragment the box must see whole (ESP or UDP for it, masquerading, port forwarding): the
+  // whole packet once its last piece came, else nullptr (held, or given up and counted).
+  [[gnu::noinline]] rte_mbuf* reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now);
 
   // Before routing: the packet's connection is looked up and its state advanced, and known
   // translations are applied (both directions), or a new connection's destination NAT.
@@ -203,9 +206,6 @@ class Pipeline {
   // frame then starts with its Ethernet header followed by the inner packet.
   enum class EspInbound : uint8_t { kNotEsp, kDecrypted, kDropped };
   EspInbound decapsulate(rte_mbuf* m, uint16_t ip_offset, const SaRuntime*& via, uint64_t now);
-  // A fragment of ESP or UDP for the box: the whole packet once its last piece came, else
-  // nullptr (held, or given up and counted).
-  [[gnu::noinline]] rte_mbuf* reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now);
   // Encapsulation of a packet that starts at its IPv4 header: false when it was dropped or, too
   // big for the tunnel with DF clear, fragmented and sent in pieces.
   // Into a tunnel, before routing: when an outbound policy covers the packet at `offset`, the

@@ -1,18 +1,20 @@
-// Reassembly of fragmented IPsec traffic addressed to the box (theory of operation: docs/esp.md,
-// "Fragmented ESP").
+// Reassembly of the fragmented packets the box must see whole (theory of operation: docs/esp.md,
+// "Fragmented ESP", and docs/nat.md, "Fragments").
 //
 // A peer whose path to the box is narrower than its ESP packets fragments them after encryption
 // (Linux does so for inner packets without DF), and ESP can only be authenticated and decrypted
-// whole. So fragments of ESP, and of UDP to the box (ESP in UDP, RFC 3948 — and IKE, which then
-// reaches the exception path in one piece), are collected here, one table per worker: DPDK's
-// `rte_ip_frag` keyed by source, destination and IP ID, with a bounded number of packets in
+// whole: fragments of ESP, and of UDP to the box (ESP in UDP, RFC 3948 — and IKE, which then
+// reaches the exception path in one piece). Masquerading and port forwarding translate ports,
+// which only a first fragment carries: their fragments too (the whole packet is fragmented again
+// on the way out when it exceeds the egress MTU). They are collected here, one table per worker:
+// DPDK's `rte_ip_frag` keyed by source, destination and IP ID, with a bounded number of packets in
 // flight and a time limit per packet. The pieces of one packet meet on one worker because RSS
-// hashes fragments by their addresses only.
+// hashes fragments by their addresses only (with several workers, worker 0 owns all of these).
 //
 // Every fragment ends in exactly one outcome: merged into a whole packet (counted as consumed,
 // all but the piece the packet is carried on), or given up — pieces missing after the time limit,
 // repeated or overlapping pieces, too many pieces, or no room for another packet in flight — and
-// then freed and counted as `esp_reassembly_failed`.
+// then freed and counted as `reassembly_failed`.
 #pragma once
 
 #include <rte_mbuf.h>

@@ -314,6 +314,14 @@ void Pipeline::discard(rte_mbuf* m, DropReason reason) {
   }
 }
 
+rte_mbuf* Pipeline::reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now) {
+  const Reassembly::Result r = reassembly_.add(m, ip_offset, now);
+  if (r.given_up) counters_.drop(DropReason::reassembly_failed, r.given_up);
+  if (r.merged) counters_.consumed.add(r.merged);
+  if (r.whole) counters_.event(Event::packets_reassembled);
+  return r.whole;
+}
+
 void Pipeline::drop_pending(Pending& p, DropReason reason) {
   for (uint8_t i = 0; i < p.count; ++i) discard(p.packets[i], reason);
   held_total_ -= p.count;
@@ -321,7 +329,7 @@ void Pipeline::drop_pending(Pending& p, DropReason reason) {
 }
 
 void Pipeline::service(const Generation& g, uint64_t now) {
-  if (const uint32_t expired = reassembly_.expire(now)) counters_.drop(DropReason::esp_reassembly_failed, expired);
+  if (const uint32_t expired = reassembly_.expire(now)) counters_.drop(DropReason::reassembly_failed, expired);
   if (held_total_ == 0) {
     // Slots without packets cannot exist: a slot is created for a packet.
     return;
@@ -354,7 +362,7 @@ void Pipeline::drop_held() {
     if (p.ip != 0) drop_pending(p, DropReason::neighbour_unresolved);
   }
   flush_drops();
-  if (const uint32_t pieces = reassembly_.give_up_all()) counters_.drop(DropReason::esp_reassembly_failed, pieces);
+  if (const uint32_t pieces = reassembly_.give_up_all()) counters_.drop(DropReason::reassembly_failed, pieces);
 }
 
 }  // namespace bulwark::dataplane

@@ -92,6 +92,20 @@ bool Rules::is_stateful_address(uint32_t ip) const {
          std::any_of(forwards_.begin(), forwards_.end(), [&](const auto& f) { return f.incoming_ip.value == ip; });
 }
 
+bool Rules::needs_whole_packets(uint32_t src, uint32_t dst, int toward_dst) const {
+  if (is_stateful_address(dst)) return true;  // answers to masquerading, forwarded requests
+  for (const auto& f : forwards_) {
+    if (f.redirect_ip.value == src) return true;  // the forwarded service's answers
+  }
+  for (const auto& m : masquerade_) {
+    if (m.interface == toward_dst &&
+        std::any_of(m.from.begin(), m.from.end(), [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{src}); })) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool Rules::may_translate(const conntrack::FlowKey& k, bool ports, int toward_dst, int toward_src) const {
   for (const auto& o : one_to_one_) {
     for (uint32_t a : {k.src, k.dst}) {

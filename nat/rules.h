@@ -43,6 +43,11 @@ class Rules {
   std::optional<uint32_t> real_to_virtual(uint32_t src, uint16_t out_interface) const;
   // Addresses whose traffic needs a connection to be translated (masquerading, forwarding).
   bool is_stateful_address(uint32_t ip) const;
+  // Must the fragments of a packet from `src` to `dst` be reassembled before translation? True
+  // when the translation needs the ports, which only the first fragment carries: masquerading
+  // (`toward_dst`: the interface the route to `dst` leaves by, or -1) and port forwarding, both
+  // ways. 1:1 NAT translates fragments one by one.
+  bool needs_whole_packets(uint32_t src, uint32_t dst, int toward_dst) const;
   // Could the connection of packet `k` be translated by these rules, in either direction? True
   // alike for a packet and its connection's answers (translated or not), so that one worker can
   // own all such connections (docs/conntrack.md, "Several workers"). `toward_dst` and

@@ -59,9 +59,11 @@ DROP_REASONS = (
     "nat_ports_exhausted", "nat_fragment",
     # ESP and IPsec policies (docs/esp.md)
     "esp_unknown_spi", "esp_malformed", "esp_replayed", "esp_auth_failed", "esp_bad_padding",
-    "esp_dummy", "esp_inner_not_ipv4", "esp_reassembly_failed", "esp_too_big", "esp_selector_mismatch",
+    "esp_dummy", "esp_inner_not_ipv4", "reassembly_failed", "esp_too_big", "esp_selector_mismatch",
     "esp_sequence_exhausted", "esp_no_room", "ipsec_no_sa", "ipsec_plaintext",
-    "ipsec_vpn_to_vpn", "vpn_nat_unsolicited")  # dataplane/counters.h
+    "ipsec_vpn_to_vpn", "vpn_nat_unsolicited",
+    # several workers (docs/conntrack.md)
+    "owner_ring_full")  # dataplane/counters.h
 IPSEC_RECORDS = "ipsec.records"  # SAs and policies with known keys: `bulwark replay --ipsec`
 FIREWALL_LOG = "firewall.log"  # written by `bulwark replay` into its output directory
 REPLAY_TIMEOUT = 50  # seconds per replay; meson gives a case 120 for two runs

@@ -14,8 +14,11 @@ address-and-port-dependent mapping).
   the echo replies get the clients' identifiers back.
 * UDP (with a checksum) both ways; GRE gets its source address translated (no port
   allocation, the GRE header left as it is), and the answer comes back.
-* A fragmented UDP datagram: the first fragment is masqueraded (UDP checksum of the whole
-  translated datagram); the second carries no ports and is dropped (nat_fragment).
+* Fragments (docs/nat.md, "Fragments"): only a first fragment carries the ports, so the box
+  reassembles what it masquerades. A UDP datagram from A in two pieces leaves whole and
+  translated (the first piece counts as consumed); its answer, in two pieces out of order, comes
+  back whole to A; a 3,000-byte ping from B in three pieces leaves with B's translated
+  identifier, fragmented again for the external MTU, and so does its answer on the way in.
 * Masqueraded hosts cannot be reached from outside: a SYN to 10.1.0.1:40000 from another host,
   and one from the web server's port 81 (not the connection's peer port), and UDP to
   10.1.0.1:50000 from another host are traffic to the box, dropped by the incoming list
@@ -28,7 +31,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
-from golden import arp_reply, arp_request, generate, masquerade_port, nat_routed, pad  # noqa: E402
+from golden import (arp_reply, arp_request, ether, fragments, generate, ip_pieces,  # noqa: E402
+                    masquerade_port, nat_routed, pad)
 from scapy.all import ICMP, IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.254", "10.1.0.1"
@@ -124,23 +128,44 @@ def build(c):
              Raw(b"\x00\x00\x08\x00" + bytes(range(28))), "forwarded")
     c.tx("internal", nat_routed(f, i, A_MAC, dst=A))
 
-    # A fragmented UDP datagram from A: the first fragment is masqueraded (port 50001 kept),
-    # the second cannot be (no ports, no reassembly).
+    # A fragmented UDP datagram from A: reassembled, masqueraded (port 50001 kept) and sent whole.
     data = bytes((5 * k + 1) & 0xFF for k in range(600))
+    whole = IP(src=A, dst=SRV, id=0x107) / UDP(sport=50001, dport=9000) / Raw(data)
+    first, second = ip_pieces(bytes(whole), [304, 304])
+    c.rx("internal", ether(i, A_MAC, 0x0800) + first, "consumed")
+    c.rx("internal", ether(i, A_MAC, 0x0800) + second, "forwarded", same_burst=True)
+    c.tx("external", nat_routed(Ether(dst=i, src=A_MAC) / whole, e, SRV_MAC, src=BOX_EXT))
+    # Its answer in two pieces, the last first: back to A whole.
+    answer = IP(src=SRV, dst=BOX_EXT, id=0x210) / UDP(sport=9000, dport=50001) / Raw(data[::-1])
+    first, second = ip_pieces(bytes(answer), [304, 304])
+    c.rx("external", ether(e, SRV_MAC, 0x0800) + second, "consumed")
+    c.rx("external", ether(e, SRV_MAC, 0x0800) + first, "forwarded", same_burst=True)
+    c.tx("internal", nat_routed(Ether(dst=e, src=SRV_MAC) / answer, i, A_MAC, dst=A))
 
-    def datagram(src):  # UDP header and data with the checksum for these addresses
-        return bytes(IP(src=src, dst=SRV) / UDP(sport=50001, dport=9000) / Raw(data))[20:]
-
-    l4_in, l4_out = datagram(A), datagram(BOX_EXT)
-    c.rx("internal", Ether(dst=i, src=A_MAC) /
-         IP(src=A, dst=SRV, id=0x107, flags="MF", frag=0, proto=17) / Raw(l4_in[:304]),
-         "forwarded")
-    c.tx("external", bytes(Ether(dst=SRV_MAC, src=e) /
-                           IP(src=BOX_EXT, dst=SRV, id=0x107, flags="MF", frag=0, proto=17,
-                              ttl=63) / Raw(l4_out[:304])))
-    c.rx("internal", Ether(dst=i, src=A_MAC) /
-         IP(src=A, dst=SRV, id=0x107, frag=38, proto=17) / Raw(l4_in[304:]),
-         "dropped:nat_fragment", same_burst=True)
+    # A 3,000-byte ping from B in three pieces: reassembled, B's identifier translated, and
+    # fragmented again for the external interface's MTU (1500); the answer the same way back.
+    big = bytes((7 * k + 3) & 0xFF for k in range(2992))
+    ping = IP(src=B, dst=SRV, id=0x304) / ICMP(id=0x1234, seq=2) / Raw(big)
+    pieces = ip_pieces(bytes(ping), [1480, 1480, 40])
+    c.rx("internal", ether(i, B_MAC, 0x0800) + pieces[0], "consumed")
+    c.rx("internal", ether(i, B_MAC, 0x0800) + pieces[1], "consumed", same_burst=True)
+    c.rx("internal", ether(i, B_MAC, 0x0800) + pieces[2], "forwarded", same_burst=True)
+    # (fragments() routes: TTL minus one; it gets the translated packet as received.)
+    translated = IP(src=BOX_EXT, dst=SRV, id=0x304) / ICMP(id=B_ID, seq=2) / Raw(big)
+    out = fragments(Ether(dst=i, src=B_MAC) / translated, 1500, e, SRV_MAC)
+    c.tx("external", out[0])
+    for piece in out[1:]:
+        c.tx("external", piece, "generated")
+    pong = IP(src=SRV, dst=BOX_EXT, id=0x211) / ICMP(type=0, id=B_ID, seq=2) / Raw(big)
+    pieces = ip_pieces(bytes(pong), [1480, 1480, 40])
+    c.rx("external", ether(e, SRV_MAC, 0x0800) + pieces[0], "consumed")
+    c.rx("external", ether(e, SRV_MAC, 0x0800) + pieces[1], "consumed", same_burst=True)
+    c.rx("external", ether(e, SRV_MAC, 0x0800) + pieces[2], "forwarded", same_burst=True)
+    translated = IP(src=SRV, dst=B, id=0x211) / ICMP(type=0, id=0x1234, seq=2) / Raw(big)
+    out = fragments(Ether(dst=e, src=SRV_MAC) / translated, 1500, i, B_MAC)
+    c.tx("internal", out[0])
+    for piece in out[1:]:
+        c.tx("internal", piece, "generated")
 
     # From outside, masquerade ports lead to the box, not to the clients.
     c.rx("external", ext(OTH_MAC, OTH, 0x252, syn(5555, 40000, 9000)),

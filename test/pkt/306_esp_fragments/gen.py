@@ -8,7 +8,7 @@ then authenticated and decrypted (docs/esp.md, "Fragmented ESP"). The ESP is mad
 * ESP in UDP from 10.1.0.3 (NAT traversal, AES-CBC-256 + HMAC-SHA-256-128) in two pieces.
 * IKE on UDP 500 in two pieces reaches the exception path whole (one frame, fresh checksum)
   when it fits the interface's MTU, else in pieces of that MTU.
-* Given up (esp_reassembly_failed): a repeated first piece discards its packet; a piece whose
+* Given up (reassembly_failed): a repeated first piece discards its packet; a piece whose
   partner comes after the 5-second limit; pieces still incomplete at the end of the input.
 * Reassembled ESP bigger than one packet buffer (2 KiB): esp_too_big.
 * Reassembled ESP with a broken ICV: esp_auth_failed, like any ESP.
@@ -120,17 +120,17 @@ def build(c):
     # a packet of its own, which is given up at the end of the input.
     pkt = esp_packet(5, inner("192.168.2.20", 0x606, 300), 0x1005)
     first, second = split(pkt, [160, len(pkt) - 20 - 160])
-    c.rx("external", ether(e, PEER_MAC, 0x0800) + first, "dropped:esp_reassembly_failed")
-    c.rx("external", ether(e, PEER_MAC, 0x0800) + first, "dropped:esp_reassembly_failed",
+    c.rx("external", ether(e, PEER_MAC, 0x0800) + first, "dropped:reassembly_failed")
+    c.rx("external", ether(e, PEER_MAC, 0x0800) + first, "dropped:reassembly_failed",
          same_burst=True)
-    c.rx("external", ether(e, PEER_MAC, 0x0800) + second, "dropped:esp_reassembly_failed",
+    c.rx("external", ether(e, PEER_MAC, 0x0800) + second, "dropped:reassembly_failed",
          same_burst=True)
 
     # The time limit: the second piece 6 seconds after the first (limit 5 s) does not complete it.
     pkt = esp_packet(6, inner("192.168.2.20", 0x607, 300), 0x1006)
     first, second = split(pkt, [160, len(pkt) - 20 - 160])
-    c.rx("external", ether(e, PEER_MAC, 0x0800) + first, "dropped:esp_reassembly_failed")
-    c.rx("external", ether(e, PEER_MAC, 0x0800) + second, "dropped:esp_reassembly_failed", after_s=6)
+    c.rx("external", ether(e, PEER_MAC, 0x0800) + first, "dropped:reassembly_failed")
+    c.rx("external", ether(e, PEER_MAC, 0x0800) + second, "dropped:reassembly_failed", after_s=6)
 
     # Whole, bigger than one 2 KiB buffer: cannot be decrypted in place.
     pkt = esp_packet(7, inner("192.168.2.20", 0x608, 2400), 0x1007)

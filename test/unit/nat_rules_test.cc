@@ -1,8 +1,10 @@
-// nat::Rules::may_translate decides which connections worker 0 owns when there are several
-// workers (dataplane/owner_handover.cc). It must give the same answer for a packet and for the
-// answers of its connection as they arrive — translated or not — or the two directions land on
-// different workers. Checked here over every pair of a small network's hosts, with the answers
-// derived from the rules' own translations, the way the dataplane derives them.
+// What the NAT rules tell the dataplane beyond the translations themselves.
+// * may_translate decides which connections worker 0 owns when there are several workers
+//   (dataplane/owner_handover.cc). It must give the same answer for a packet and for the answers
+//   of its connection as they arrive — translated or not — or the two directions land on
+//   different workers. Checked over every pair of a small network's hosts, with the answers
+//   derived from the rules' own translations, the way the dataplane derives them.
+// * needs_whole_packets decides which fragments are reassembled before translation.
 #include <catch2/catch.hpp>
 
 #include <vector>
@@ -109,4 +111,19 @@ TEST_CASE("Traffic that no rule could translate stays where receive-side scaling
   // ... but its fragments after the first carry no ports: they are taken whatever the port.
   const conntrack::FlowKey fragment{ip("192.168.1.20"), ip("172.16.0.5"), 0, 0, config::kProtoTcp};
   CHECK(rules.may_translate(fragment, false, kDmz, kInternal));
+}
+
+TEST_CASE("Fragments are reassembled where masquerading or port forwarding translate them") {
+  const nat::Rules rules(tables());
+  // Masquerading: out of the masquerading interface from the masqueraded network, and answers.
+  CHECK(rules.needs_whole_packets(ip("192.168.1.11"), ip("10.1.0.100"), kExternal));
+  CHECK(rules.needs_whole_packets(ip("10.1.0.100"), kBoxExternal, kExternal));
+  // Port forwarding: the forwarded request, and the forwarded service's answers.
+  CHECK(rules.needs_whole_packets(ip("10.1.0.100"), kBoxExternal, -1));
+  CHECK(rules.needs_whole_packets(ip("192.168.1.20"), ip("10.1.0.100"), kExternal));
+  // Not: to the DMZ (no masquerading there), from outside to an internal host, and 1:1 NAT,
+  // which translates fragments one by one.
+  CHECK_FALSE(rules.needs_whole_packets(ip("192.168.1.11"), ip("172.16.0.5"), kDmz));
+  CHECK_FALSE(rules.needs_whole_packets(ip("172.16.0.5"), ip("192.168.1.11"), kInternal));
+  CHECK_FALSE(rules.needs_whole_packets(ip("10.1.0.100"), ip("10.1.1.10"), kExternal));
 }
