@@ -234,7 +234,8 @@ void Dataplane::poll(Worker& w, uint64_t now) {
     }
     w.pipeline->process(*g, pkts, n, b.port, now);
   }
-  if (owner_ring_ && w.index == kOwner) take_handed_over(w, g, now);
+  // (Frames are handed over only under a generation, and generations never go away.)
+  if (owner_ring_ && w.index == kOwner && g) take_handed_over(w, *g, now);
   // What the kernel sends on the exception path leaves through the interface as it is; with
   // several workers worker 0 tracks it, since the answers are its own.
   for (uint16_t interface = 0; interface < bindings_.size(); ++interface) {
@@ -242,7 +243,7 @@ void Dataplane::poll(Worker& w, uint64_t now) {
     if (b.punt_port == kNoPort) continue;
     uint16_t n = rte_eth_rx_burst(b.punt_port, w.index, pkts, kBurstSize);
     uint16_t passed = 0;
-    if (owner_ring_ && w.index != kOwner && n > 0) {
+    if (owner_ring_ && w.index != kOwner && g && n > 0) {
       for (uint16_t i = 0; i < n; ++i) pkts[i]->port = b.punt_port;
       passed = static_cast<uint16_t>(
           rte_ring_mp_enqueue_burst(owner_ring_, reinterpret_cast<void**>(pkts), n, nullptr));
@@ -258,27 +259,22 @@ void Dataplane::poll(Worker& w, uint64_t now) {
   w.tx->flush();
 }
 
-void Dataplane::take_handed_over(Worker& w, const Generation* g, uint64_t now) {
+void Dataplane::take_handed_over(Worker& w, const Generation& g, uint64_t now) {
   rte_mbuf* pkts[kBurstSize];
   for (int burst = 0; burst < kOwnerBurstsPerLoop; ++burst) {
     const unsigned n = rte_ring_sc_dequeue_burst(owner_ring_, reinterpret_cast<void**>(pkts), kBurstSize, nullptr);
     if (n == 0) return;
-    if (!g) {  // not reached: only a worker with tables hands over
-      w.counters.drop(DropReason::no_tables, n);
-      rte_pktmbuf_free_bulk(pkts, n);
-      continue;
-    }
     // Runs of frames received on one port, each processed as a burst of that port; frames from
     // the exception path one by one.
     for (unsigned i = 0; i < n;) {
       const int punted_from = punt_interface(pkts[i]->port);
       if (punted_from >= 0) {
-        inject(w, g, static_cast<uint16_t>(punted_from), pkts[i++], now);
+        inject(w, &g, static_cast<uint16_t>(punted_from), pkts[i++], now);
         continue;
       }
       unsigned j = i + 1;
       while (j < n && pkts[j]->port == pkts[i]->port) ++j;
-      w.pipeline->process(*g, pkts + i, static_cast<uint16_t>(j - i), pkts[i]->port, now, true);
+      w.pipeline->process(g, pkts + i, static_cast<uint16_t>(j - i), pkts[i]->port, now, true);
       i = j;
     }
   }

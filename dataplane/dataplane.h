@@ -148,7 +148,7 @@ class Dataplane {
   Dataplane() = default;
   static int worker_main(void* arg);
   // Worker 0's share of a loop with several workers: what the others handed over.
-  void take_handed_over(Worker& w, const Generation* g, uint64_t now);
+  void take_handed_over(Worker& w, const Generation& g, uint64_t now);
   // A frame from the exception path of `interface`: protected into a tunnel, or tracked and sent.
   void inject(Worker& w, const Generation* g, uint16_t interface, rte_mbuf* m, uint64_t now);
   // The interface whose exception path DPDK port `port` is, or -1.
