@@ -117,7 +117,7 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"tcp_no_connection", "TCP segment of no known connection and not a SYN"},
     {"conntrack_aborted", "connection no longer allowed after reconfiguration"},
     {"nat_ports_exhausted", "no free masquerading port"},
-    {"nat_fragment", "fragment after the first whose translation needs its connection but that is not reassembled (out of or into a tunnel)"},
+    {"nat_fragment", "fragment after the first whose translation needs its connection but that is not reassembled (decrypted traffic to the box's own masquerading or forwarding address, or on to another tunnel's masquerading)"},
     {"esp_unknown_spi", "ESP for the box with an SPI of no inbound SA"},
     {"esp_malformed", "ESP cut short, not whole cipher blocks, or sequence number 0"},
     {"esp_replayed", "ESP replayed or older than the replay window"},

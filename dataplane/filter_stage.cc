@@ -392,7 +392,9 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   }
   if (flow.icmp_error || flow.trailing_fragment) {
     if (!masquerade) return true;
-    drop(m, DropReason::nat_fragment);  // masquerading needs the connection, which these cannot open
+    // Masquerading needs a connection, which neither can open: an ICMP error that belongs to no
+    // connection, or a fragment that was not reassembled (from another tunnel: hub and spoke).
+    drop(m, flow.icmp_error ? DropReason::conntrack_invalid : DropReason::nat_fragment);
     return false;
   }
   conntrack::FlowKey translated = now_key;

@@ -101,6 +101,20 @@ bool Pipeline::check_ipv4(rte_mbuf* m, uint16_t offset) {
   return true;
 }
 
+bool Pipeline::translates_ports(const Generation& g, const Ipv4Header& h, const SaRuntime* via) const {
+  const uint32_t src = h.src.to_host(), dst = h.dst.to_host();
+  const nat::VpnNat* vpn_nat = g.vpn_nat();
+  // Out of a tunnel: answers to local masquerading (13.4), when the SA admits them at all.
+  if (via) return vpn_nat && via->admits(src, dst) && vpn_nat->masquerades(dst);
+  const nat::Rules& rules = g.nat();
+  if (!rules.empty() && rules.needs_whole_packets(src, dst, rules.has_masquerading() ? g.egress_interface(dst) : -1)) {
+    return true;
+  }
+  // Into a tunnel with local masquerading.
+  uint32_t tunnel_src = src, tunnel_dst = dst;
+  return vpn_nat && vpn_nat->outbound(tunnel_src, tunnel_dst) == nat::VpnNat::Outbound::kMasquerade;
+}
+
 void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_t port,
                        uint64_t now, bool handed_over) {
   if (!handed_over) counters_.received.add(n);
@@ -218,10 +232,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
         if (r == EspInbound::kDropped) break;
         if (r == EspInbound::kDecrypted) continue;
       }
-      // Masquerading and port forwarding translate ports, which only a first fragment carries.
-      if (!via && h->is_fragment() && !g.nat().empty() &&
-          g.nat().needs_whole_packets(h->src.to_host(), h->dst.to_host(),
-                                      g.nat().has_masquerading() ? g.egress_interface(h->dst.to_host()) : -1)) {
+      if (h->is_fragment() && translates_ports(g, *h, via)) {
         m = reassemble(m, offset, now);
         if (!m) break;
         continue;  // the whole packet, checked again

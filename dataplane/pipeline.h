@@ -19,6 +19,7 @@
 #include "conntrack/conntrack.h"
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
+#include "dataplane/headers.h"
 #include "dataplane/ipsec_tables.h"
 #include "dataplane/log_ring.h"
 #include "nat/endpoint_mappings.h"
@@ -160,8 +161,12 @@ class Pipeline {
   // exception path reassembles again.
   void punt_ip(const Generation& g, rte_mbuf* m, uint16_t interface, uint16_t ip_offset);
   [[gnu::noinline]] void punt_in_pieces(rte_mbuf* m, uint16_t port, uint16_t ip_offset, uint16_t mtu);
-  // A fragment the box must see whole (ESP or UDP for it, masquerading, port forwarding): the
-  // whole packet once its last piece came, else nullptr (held, or given up and counted).
+  // Does the translation of this packet (a fragment; `via`: decrypted by that SA) need its
+  // ports — masquerading, port forwarding, local masquerading in a tunnel — so that its fragments
+  // must be reassembled first?
+  bool translates_ports(const Generation& g, const Ipv4Header& h, const SaRuntime* via) const;
+  // A fragment the box must see whole (ESP or UDP for it, translated by ports): the whole packet
+  // once its last piece came, else nullptr (held, or given up and counted).
   [[gnu::noinline]] rte_mbuf* reassemble(rte_mbuf* m, uint16_t ip_offset, uint64_t now);
 
   // Before routing: the packet's connection is looked up and its state advanced, and known

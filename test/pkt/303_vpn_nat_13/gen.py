@@ -9,7 +9,10 @@
   PC's answer from 10.1.0.32 reaches the controller from 192.168.1.253.
 * 13.4, local masquerading: 192.168.1.10 reaches the control center's 10.1.5.5 from 172.16.0.5
   (its own port, free), the answer comes back to it; a connection from the control center to
-  172.16.0.5 is refused (one-directional).
+  172.16.0.5 is refused (one-directional). Masquerading translates ports, which only a first
+  fragment carries: a 1,200-byte datagram of the host in two pieces enters the tunnel whole, and
+  the center's answer, fragmented before encryption (two ESP packets), is decrypted, reassembled
+  and reaches the host whole.
 * 12.4, virtual IP: the controller 192.168.1.47 is the client of the virtual IP 172.16.1.1 towards
   company network 2 (192.168.2.0/24): it reaches 192.168.2.9 as 172.16.1.1, and 192.168.2.9 opens
   a connection to 172.16.1.1 that reaches the controller (1:1, both ways).
@@ -21,7 +24,8 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
 from esp_frames import esp_gcm, outer, policy_record, sa_record  # noqa: E402
-from golden import arp_reply, arp_request, ether, generate, ip_packet, pad, routed  # noqa: E402
+from golden import (arp_reply, arp_request, ether, generate, ip_packet, ip_pieces, pad,  # noqa: E402
+                    routed)
 from scapy.all import IP, TCP, UDP, Ether, Raw  # noqa: E402
 
 BOX_INT, BOX_EXT = "192.168.1.254", "198.51.100.10"
@@ -125,6 +129,17 @@ def build(c):
     unsolicited = UDP(sport=6000, dport=7777) / Raw(b"hello?")
     c.rx("external", from_tunnel(6, CENTER_GW, CENTER_GW_MAC, ip("10.1.5.5", "172.16.0.5", 0x602, unsolicited)),
          "dropped:vpn_nat_unsolicited", same_burst=True)
+    # The same connection's fragments, both ways.
+    big = UDP(sport=5000, dport=6000) / Raw(bytes((3 * k) & 0xFF for k in range(1200)))
+    first, second = ip_pieces(ip(HOST, "10.1.5.5", 0x503, big), [600, 608])
+    c.rx("internal", ether(i, HOST_MAC, 0x0800) + first, "consumed")
+    c.rx("internal", ether(i, HOST_MAC, 0x0800) + second, "forwarded", same_burst=True)
+    c.tx("external", into(5, CENTER_GW, CENTER_GW_MAC, ip("172.16.0.5", "10.1.5.5", 0x503, big, ttl=63)))
+    big_answer = UDP(sport=6000, dport=5000) / Raw(bytes((5 * k) & 0xFF for k in range(1200)))
+    first, second = ip_pieces(ip("10.1.5.5", "172.16.0.5", 0x603, big_answer), [600, 608])
+    c.rx("external", from_tunnel(6, CENTER_GW, CENTER_GW_MAC, first), "consumed")
+    c.rx("external", from_tunnel(6, CENTER_GW, CENTER_GW_MAC, second), "forwarded", same_burst=True)
+    c.tx("internal", routed(ether(i, e, 0x0800) + ip("10.1.5.5", HOST, 0x603, big_answer), i, HOST_MAC))
 
     # 12.4: the controller is the client behind the virtual IP 172.16.1.1, both ways.
     udp = UDP(sport=5100, dport=6100) / Raw(b"from the client")
