@@ -71,13 +71,7 @@ YAML
 write_config false
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
 
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
-PIDS+=($!)
-wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
-ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
-  --socket "$TMP/ctl.sock" "$TMP/box.yaml" >"$TMP/control.log" 2>&1 &
-PIDS+=($!)
-wait_for "the first generation" 30 grep -q "applied generation" "$TMP/control.log"
+start_box $BOX
 
 ip netns exec $SERVER python3 "$HERE/echo_server.py" 10.1.0.100 7000 >/dev/null 2>&1 &
 PIDS+=($!)

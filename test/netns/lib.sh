@@ -104,3 +104,17 @@ transfers() {
   ! grep -q failed "$TMP/sent-$1-$4.txt" && [ "$(wc -l <"$TMP/sent-$1-$4.txt")" -eq 12 ] &&
     cmp -s "$TMP/sent-$1-$4.txt" "$TMP/received-$2-$4.txt"
 }
+
+# start_box NAMESPACE: bulwark-dataplane and bulwark-control in NAMESPACE for $TMP/box.yaml
+# (sockets $TMP/dp.sock and $TMP/ctl.sock, logs dataplane.log and control.log in $TMP); returns
+# once the first generation is applied.
+start_box() {
+  ip netns exec "$1" "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" \
+    >"$TMP/dataplane.log" 2>&1 &
+  PIDS+=($!)
+  wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
+  ip netns exec "$1" "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
+    --socket "$TMP/ctl.sock" "$TMP/box.yaml" >"$TMP/control.log" 2>&1 &
+  PIDS+=($!)
+  wait_for "the first generation" 30 grep -q "applied generation" "$TMP/control.log"
+}

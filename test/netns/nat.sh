@@ -70,13 +70,7 @@ firewall:
 YAML
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
 
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
-PIDS+=($!)
-wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
-ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
-  --socket "$TMP/ctl.sock" "$TMP/box.yaml" >"$TMP/control.log" 2>&1 &
-PIDS+=($!)
-wait_for "the first generation" 30 grep -q "applied generation" "$TMP/control.log"
+start_box $BOX
 
 # Web servers: the company server on 10.1.0.100:8080, the client's on 192.168.1.10:8000.
 mkdir -p "$TMP/www-server" "$TMP/www-client"

@@ -55,13 +55,7 @@ firewall:
   incoming: {default: drop}
 YAML
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
-PIDS+=($!)
-wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
-ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
-  --socket "$TMP/ctl.sock" "$TMP/box.yaml" >"$TMP/control.log" 2>&1 &
-PIDS+=($!)
-wait_for "the first generation" 30 grep -q "applied generation" "$TMP/control.log"
+start_box $BOX
 
 check "masquerading: a 3,000-byte ping from the client (in fragments) gets its answers" \
   timeout 20 ip netns exec $CLIENT ping -c 3 -i 0.3 -W 3 -q -s 3000 10.1.0.100

@@ -65,13 +65,7 @@ default_gateway: 172.16.0.1
 YAML
 "$BUILD/tools/bulwark" check "$TMP/box.yaml" >/dev/null
 
-ip netns exec $BOX "$BUILD/dataplane/bulwark-dataplane" $(dataplane_eal) --socket "$TMP/dp.sock" >"$TMP/dataplane.log" 2>&1 &
-PIDS+=($!)
-wait_for "the dataplane socket" 20 test -S "$TMP/dp.sock"
-ip netns exec $BOX "$BUILD/control/bulwark-control" --dataplane-socket "$TMP/dp.sock" \
-  --socket "$TMP/ctl.sock" "$TMP/box.yaml" >"$TMP/control.log" 2>&1 &
-PIDS+=($!)
-wait_for "the first generation" 30 grep -q "applied generation" "$TMP/control.log"
+start_box $BOX
 wait_for "the exception path" 20 ip -n $HOST addr show dev bw-internal
 
 ip netns exec $SERVER python3 -m http.server --bind 172.16.0.100 8080 --directory "$TMP" >"$TMP/http.log" 2>&1 &
