@@ -3,6 +3,15 @@
 #include <algorithm>
 
 namespace bulwark::nat {
+namespace {
+
+// Is `ip` in one of the networks the masquerading entry `m` hides?
+bool hides(const config::MasqueradeEntry& m, uint32_t ip) {
+  return std::any_of(m.from.begin(), m.from.end(),
+                     [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{ip}); });
+}
+
+}  // namespace
 
 Rules::Rules(const config::NatTables& t)
     : masquerade_(t.masquerade),
@@ -55,9 +64,7 @@ std::optional<SourceNat> Rules::source(const conntrack::FlowKey& k, uint16_t out
                       k.protocol == config::kProtoIcmp;
   for (const auto& m : masquerade_) {
     if (m.interface != out) continue;
-    bool from = std::any_of(m.from.begin(), m.from.end(),
-                            [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{k.src}); });
-    if (!from) continue;
+    if (!hides(m, k.src)) continue;
     return SourceNat{m.address.value, translatable};
   }
   return std::nullopt;
@@ -98,10 +105,7 @@ bool Rules::needs_whole_packets(uint32_t src, uint32_t dst, int toward_dst) cons
     if (f.redirect_ip.value == src) return true;  // the forwarded service's answers
   }
   for (const auto& m : masquerade_) {
-    if (m.interface == toward_dst &&
-        std::any_of(m.from.begin(), m.from.end(), [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{src}); })) {
-      return true;
-    }
+    if (m.interface == toward_dst && hides(m, src)) return true;
   }
   return false;
 }
@@ -124,10 +128,7 @@ bool Rules::may_translate(const conntrack::FlowKey& k, bool ports, int toward_ds
   }
   // A masqueraded network's host and a host beyond the masquerading interface, either way round.
   for (const auto& m : masquerade_) {
-    auto from = [&](uint32_t a) {
-      return std::any_of(m.from.begin(), m.from.end(), [&](const config::Ipv4Prefix& p) { return p.contains(config::Ipv4Address{a}); });
-    };
-    if ((toward_dst == m.interface && from(k.src)) || (toward_src == m.interface && from(k.dst))) return true;
+    if ((toward_dst == m.interface && hides(m, k.src)) || (toward_src == m.interface && hides(m, k.dst))) return true;
   }
   return false;
 }
