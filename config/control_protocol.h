@@ -52,6 +52,12 @@ enum class MessageType : uint16_t {
                        //   reply kApplied or kError
   kVpnState = 23,      // to bulwark-control from bulwark-iked: "NAME\tup" or "NAME\tdown" (a VPN
                        //   connection's first CHILD SA came up, or its last went); reply kApplied
+  kUsers = 24,         // to bulwark-control: "list\tjson|text" or "logout\tNAME|ADDRESS"; reply kApplied
+                       //   or kError (the user firewall's logged-in users, control/user_firewall/)
+  kUserGrants = 25,    // to the dataplane: the user firewall's grants (config/user_grants.h), the
+                       //   whole set each time; reply kApplied or kError
+  kUserActivity = 26,  // to the dataplane: empty; reply kApplied with the encoded activity of every
+                       //   session of the last grants (config/user_grants.h)
   kReload = 9,         // to bulwark-control: re-read and push the configuration; reply kApplied
                        // or kError with every diagnostic
 };
