@@ -19,6 +19,9 @@ PACKAGES=(
   # come from Debian's source package (tools/strongswan/prepare_headers.sh, at meson setup)
   strongswan-libcharon strongswan-charon strongswan-swanctl libstrongswan-standard-plugins
   libcharon-extra-plugins libstrongswan-extra-plugins dpkg-dev bzip2
+  # user firewall end-to-end tests (test/netns/user_firewall.sh): a real FreeRADIUS and radtest,
+  # a headless Chromium driven by selenium through Debian's chromedriver, curl, mkpasswd (whois)
+  freeradius freeradius-utils chromium chromium-driver python3-selenium curl whois
 )
 # ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi
