@@ -352,6 +352,14 @@ std::string encode_dataplane_tables(const Tables& t) {
     write_list(w, c.firewall_incoming);
     write_list(w, c.firewall_outgoing);
   }
+  // The user firewall's templates: what a grant names and the rules it unlocks (the users,
+  // RADIUS servers and secrets stay in bulwark-control).
+  w.u32(static_cast<uint32_t>(t.user_firewall.templates.size()));
+  for (const auto& tpl : t.user_firewall.templates) {
+    w.str(tpl.name);
+    w.u16(tpl.vpn_connection);
+    write_list(w, tpl.rules);
+  }
   return w.take();
 }
 
@@ -577,6 +585,25 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
       return std::nullopt;
     }
     t.ipsec.connections.push_back(std::move(c));
+  }
+  count = r.count(9);
+  for (uint32_t i = 0; i < count && r.ok(); ++i) {
+    config::UserTemplateEntry tpl;
+    tpl.name = r.str();
+    tpl.vpn_connection = r.u16();
+    if (!r.ok() || tpl.name.empty() ||
+        (tpl.vpn_connection != kNoIndex && tpl.vpn_connection >= t.ipsec.connections.size()) ||
+        !read_list(r, tpl.rules, 0, t.interfaces.size())) {
+      error = "malformed user firewall template";
+      return std::nullopt;
+    }
+    for (const auto& rule : tpl.rules.rules) {
+      if (rule.action != ActionKind::kAccept || !rule.from.empty()) {
+        error = "user firewall template rule that does not accept, or has a source";
+        return std::nullopt;
+      }
+    }
+    t.user_firewall.templates.push_back(std::move(tpl));
   }
   if (!r.done()) {
     error = "truncated or oversized table message";

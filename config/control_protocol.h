@@ -21,7 +21,7 @@
 namespace bulwark::config {
 
 inline constexpr uint32_t kControlMagic = 0x50435742;  // "BWCP"
-inline constexpr uint16_t kControlVersion = 1;
+inline constexpr uint16_t kControlVersion = 2;  // 2: user firewall templates in the tables
 inline constexpr uint32_t kMaxControlPayload = 64u << 20;
 
 enum class MessageType : uint16_t {
