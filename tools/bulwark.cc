@@ -30,6 +30,7 @@ const Command kCommands[] = {
     {"cifs", "integrity monitoring of Windows shares", bulwark::tools::run_cifs},
     {"sa", "show the IPsec SAs and policies of bulwark-iked", bulwark::tools::run_sa},
     {"vpn", "list VPN connections, their state and problems; bring them up or down", bulwark::tools::run_vpn},
+    {"users", "list or log out the user firewall's logged-in users", bulwark::tools::run_users},
 };
 
 void usage(std::FILE* out) {

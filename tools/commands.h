@@ -21,5 +21,6 @@ int run_switch(const std::vector<std::string>& args);
 int run_cifs(const std::vector<std::string>& args);
 int run_sa(const std::vector<std::string>& args);
 int run_vpn(const std::vector<std::string>& args);
+int run_users(const std::vector<std::string>& args);
 
 }  // namespace bulwark::tools
