@@ -385,7 +385,7 @@ Entry* Table::place(const FlowKey& key, uint64_t now) {
   e = Entry{};
   e.key = key;
   e.in_use = true;
-  cold_[slot] = Cold{{0, 0}, {0, 0}, now, 0, kNoPartner};
+  cold_[slot] = Cold{{0, 0}, {0, 0}, now, 0, kNoPartner, 0};
   tag(slot) = tag_of(h);
   ++used_;
   return &e;
@@ -395,6 +395,7 @@ void Table::release(size_t i) {
   tag(i) = 0;
   entries_[i].in_use = false;
   --used_;
+  if ((entries_[i].flags & kUserSession) && observer_) observer_->connection_closed(cold_[i].session);
   // A translated connection's two slots go together.
   const uint32_t partner = cold_[i].partner;
   cold_[i].partner = kNoPartner;

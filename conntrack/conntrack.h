@@ -18,7 +18,8 @@
 // same worker; see docs/conntrack.md), so nothing is shared or locked.
 //
 // An `Entry` is one cache line and holds everything a packet reads or writes. Totals that only
-// listings and logs read (64-bit counters, creation time, rule id) live in a parallel cold array;
+// listings and logs read (64-bit counters, creation time, rule id, user session) live in a
+// parallel cold array;
 // the entry accumulates up to 255 packets per direction and then folds them into the totals, so
 // the fast path touches the cold line about once in 255 packets. `Table::stats` returns totals.
 //
@@ -134,11 +135,24 @@ struct alignas(64) Entry {
   uint8_t pending_packets[2] = {0, 0};  // (read totals with Table::stats)
   State state = State::kUnreplied;
   bool in_use : 1 = false;
-  uint8_t flags : 7 = 0;  // bits 0-5 free for the dataplane; kTranslated belongs to the table
+  uint8_t flags : 7 = 0;  // bits 0-4 free for the dataplane; kUserSession, kTranslated: the table's
 };
 static_assert(sizeof(Entry) == 64 && alignof(Entry) == 64);
 // Entry::flags bit: the connection has an alias slot (NAT), so reply_key() must look it up.
 inline constexpr uint8_t kTranslated = 0x40;
+// Entry::flags bit: a user-firewall grant admitted the connection (Table::set_session); its
+// session id is in the cold data, and its release is reported to the SessionObserver.
+inline constexpr uint8_t kUserSession = 0x20;
+
+// Told when an entry of a session leaves the table (erased, expired, evicted), so that the
+// dataplane can count a session's open connections without scanning the table.
+class SessionObserver {
+ public:
+  virtual void connection_closed(uint32_t session) = 0;
+
+ protected:
+  ~SessionObserver() = default;
+};
 
 // A connection's totals, for listings and logs (not the fast path).
 struct Stats {
@@ -199,6 +213,13 @@ class Table {
   // Totals of a live entry, including the packets not yet folded.
   Stats stats(const Entry& e) const;
   void set_rule_id(Entry& e, uint32_t rule_id) { cold_[index_of(e)].rule_id = rule_id; }
+  // Marks `e` as admitted by a grant of user-firewall session `session` (never 0).
+  void set_session(Entry& e, uint32_t session) {
+    cold_[index_of(e)].session = session;
+    e.flags |= kUserSession;
+  }
+  uint32_t session(const Entry& e) const { return cold_[index_of(e)].session; }
+  void set_session_observer(SessionObserver* o) { observer_ = o; }
 
   void set_timeouts(const Timeouts& t) { timeouts_ = t; }
   size_t size() const { return used_; }
@@ -232,7 +253,9 @@ class Table {
     uint64_t created;
     uint32_t rule_id;
     uint32_t partner;  // the alias slot of a translated connection (or its primary), or kNoPartner
+    uint32_t session;  // the user-firewall session that admitted it (kUserSession), else 0
   };
+  static_assert(sizeof(Cold) == 56);
   static constexpr uint32_t kNoPartner = 0xffffffff;
   Entry* place(const FlowKey& key, uint64_t now);
 
@@ -274,6 +297,7 @@ class Table {
   uint64_t seed_ = 0;
   uint64_t evictions_ = 0;
   Timeouts timeouts_;
+  SessionObserver* observer_ = nullptr;
 };
 
 // True for entries a new connection must not evict: TCP connections that completed the handshake

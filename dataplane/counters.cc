@@ -22,6 +22,7 @@ std::string_view event_name(Event e) {
     case Event::esp_encrypted: return "esp_encrypted";
     case Event::packets_reassembled: return "packets_reassembled";
     case Event::handed_to_owner: return "handed_to_owner";
+    case Event::user_firewall_accepted: return "user_firewall_accepted";
     case Event::count: break;
   }
   return "?";

@@ -74,6 +74,7 @@ enum class DropReason : uint8_t {
   ipsec_vpn_to_vpn,
   vpn_nat_unsolicited,
   owner_ring_full,
+  user_session_ended,
   count
 };
 
@@ -135,9 +136,10 @@ inline constexpr std::array<DropReasonInfo, static_cast<size_t>(DropReason::coun
     {"ipsec_vpn_to_vpn", "from one VPN connection into another (forwarding between VPNs is off)"},
     {"vpn_nat_unsolicited", "from a tunnel to a local masquerading address (one-directional)"},
     {"owner_ring_full", "for worker 0 (box, NAT or tunnel traffic with several workers), whose ring was full"},
+    {"user_session_ended", "a user firewall connection whose session ended (logout, expiry): aborted"},
 }};
 static_assert(kDropReasons[static_cast<size_t>(DropReason::nat_fragment)].name == "nat_fragment");
-static_assert(kDropReasons[static_cast<size_t>(DropReason::owner_ring_full)].name == "owner_ring_full");
+static_assert(kDropReasons[static_cast<size_t>(DropReason::user_session_ended)].name == "user_session_ended");
 inline constexpr size_t kDropReasonCount = static_cast<size_t>(DropReason::count);
 
 inline std::string_view drop_reason_name(DropReason r) { return kDropReasons[static_cast<size_t>(r)].name; }
@@ -162,6 +164,7 @@ enum class Event : uint8_t {
   esp_encrypted,          // packets sent into a tunnel
   packets_reassembled,    // fragmented ESP or UDP for the box, made whole (docs/esp.md)
   handed_to_owner,        // frames passed to worker 0, which owns their connections (several workers)
+  user_firewall_accepted, // new connections a logged-in user's template accepted
   count
 };
 inline constexpr size_t kEventCount = static_cast<size_t>(Event::count);

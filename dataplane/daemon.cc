@@ -8,6 +8,7 @@
 
 #include "config/json.h"
 #include "config/control_server.h"
+#include "config/user_grants.h"
 #include "dataplane/counters_json.h"
 #include "dataplane/eal.h"
 
@@ -85,6 +86,11 @@ Message Daemon::handle(const Message& request) {
       if (dataplane_) usage = dataplane_->ipsec_usage().sas;
       return {MessageType::kApplied, ipsec_.list(request.payload == "json", &usage)};
     }
+    case MessageType::kUserGrants: return user_grants(request.payload);
+    case MessageType::kUserActivity:
+      return {MessageType::kApplied,
+              config::encode_session_activity(dataplane_ ? dataplane_->user_activity()
+                                                         : std::vector<config::SessionActivity>{})};
     case MessageType::kShutdown:
       running_ = false;
       return {MessageType::kApplied, "bye"};
@@ -181,6 +187,16 @@ Message Daemon::apply(const std::string& payload) {
   return {MessageType::kApplied, fmt::format("generation {}", tables->generation)};
 }
 
+Message Daemon::user_grants(const std::string& payload) {
+  std::string error;
+  auto grants = config::decode_user_grants(payload, error);
+  if (!grants) return {MessageType::kError, "refused: " + error};
+  if (!dataplane_) return {MessageType::kError, "no configuration yet"};
+  if (!dataplane_->apply_user_grants(*grants, error)) return {MessageType::kError, "refused: " + error};
+  Dataplane::UserFirewallStatus s = dataplane_->user_firewall_status();
+  return {MessageType::kApplied, fmt::format("grants {} sessions {}", s.grants, s.sessions)};
+}
+
 Message Daemon::connections(const Message& request) {
   if (!dataplane_) return {MessageType::kError, "no configuration yet"};
   std::vector<std::string> fields = config::split_fields(request.payload, 4);
@@ -214,15 +230,25 @@ Message Daemon::status(bool json) const {
                          p.rx_packets, p.tx_packets, p.rx_errors, p.tx_errors, p.rx_missed);
     }
     CounterSnapshot c = dataplane_->counters();
+    Dataplane::UserFirewallStatus u = dataplane_->user_firewall_status();
+    out += fmt::format("\nuser firewall: {} sessions, {} grants, {} open connections, {} admitted, {} ended with their session\n",
+                       u.sessions, u.grants, u.connections,
+                       c.events[static_cast<size_t>(Event::user_firewall_accepted)],
+                       c.dropped[static_cast<size_t>(DropReason::user_session_ended)]);
     out += "\nframes:\n" + counters_text(c) + "\nstages:\n";
     for (size_t i = 0; i < kStageCount; ++i) {
       out += fmt::format("  {:<10} {:>12}\n", stage_name(static_cast<Stage>(i)), c.stages[i]);
     }
     return {MessageType::kStatus, out};
   }
-  std::string out = fmt::format("{{\"generation\": {}, \"running\": true, \"counters\": {{{}}}, \"ports\": [",
-                                dataplane_->generation_number(),
-                                counters_json_members(dataplane_->counters()));
+  const CounterSnapshot c = dataplane_->counters();
+  const Dataplane::UserFirewallStatus u = dataplane_->user_firewall_status();
+  std::string out = fmt::format("{{\"generation\": {}, \"running\": true, \"counters\": {{{}}}, "
+                                "\"user_firewall\": {{\"sessions\": {}, \"grants\": {}, \"connections\": {}, "
+                                "\"user_firewall_accepted\": {}, \"user_session_ended\": {}}}, \"ports\": [",
+                                dataplane_->generation_number(), counters_json_members(c), u.sessions, u.grants,
+                                u.connections, c.events[static_cast<size_t>(Event::user_firewall_accepted)],
+                                c.dropped[static_cast<size_t>(DropReason::user_session_ended)]);
   auto ports = dataplane_->port_counters();
   for (size_t i = 0; i < ports.size(); ++i) {
     const auto& p = ports[i];

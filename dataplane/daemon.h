@@ -35,6 +35,8 @@ class Daemon {
   config::Message apply(const std::string& payload);
   config::Message status(bool json) const;
   config::Message connections(const config::Message& request);
+  // kUserGrants: decode, publish to the workers, reply "grants N sessions M".
+  config::Message user_grants(const std::string& payload);
   config::Message neighbours(bool json) const;
   bool start(const config::Tables& tables, std::string& error);
 

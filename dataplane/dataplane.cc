@@ -163,13 +163,67 @@ bool Dataplane::apply(const config::Tables& tables, std::string& error) {
       Generation::build(tables, bindings_, static_cast<unsigned>(workers_.size()), settings_.hz, error);
   if (!next) return false;
   vpn_names_ = next->vpn_names();
+  template_names_ = next->template_names();
+  // The logged-in users keep their grants, resolved against the new templates.
+  UserTable* users = build_users(*next).release();
+  next->exchange_users(users);
   Generation* old = current_.exchange(next.release(), std::memory_order_acq_rel);
   if (old) {
     // Every worker that was online has finished the loop that might still use `old`.
     rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    if (const UserTable* before = old->users()) users->inherit(*before);
     delete old;
   }
   return true;
+}
+
+std::unique_ptr<UserTable> Dataplane::build_users(const Generation& g) const {
+  return UserTable::build(user_grants_, g.template_names(), g.template_vpn(), static_cast<unsigned>(workers_.size()));
+}
+
+bool Dataplane::apply_user_grants(const config::UserGrants& grants, std::string& error) {
+  Generation* g = current_.load(std::memory_order_acquire);
+  if (!g) {
+    error = "no configuration yet";
+    return false;
+  }
+  user_grants_ = grants;
+  // (The control thread is the only one that replaces generations, so `g` stays current.)
+  UserTable* old = g->exchange_users(build_users(*g).release());
+  if (old) {
+    rte_rcu_qsbr_synchronize(qsbr_, RTE_QSBR_THRID_INVALID);
+    const_cast<UserTable*>(g->users())->inherit(*old);
+    delete old;
+  }
+  return true;
+}
+
+std::vector<config::SessionActivity> Dataplane::user_activity() const {
+  std::vector<config::SessionActivity> out;
+  const Generation* g = current();
+  const UserTable* users = g ? g->users() : nullptr;
+  if (!users) return out;
+  const uint64_t t = now();
+  for (uint32_t slot = 0; slot < users->sessions(); ++slot) {
+    config::SessionActivity a;
+    a.session = users->session_at(slot);
+    const uint64_t last = users->last_active(slot);
+    if (last) a.idle_ms = (t > last ? t - last : 0) * 1000 / settings_.hz;
+    a.connections = users->connections(slot);
+    out.push_back(a);
+  }
+  return out;
+}
+
+Dataplane::UserFirewallStatus Dataplane::user_firewall_status() const {
+  UserFirewallStatus s;
+  const Generation* g = current();
+  const UserTable* users = g ? g->users() : nullptr;
+  if (!users) return s;
+  s.sessions = users->sessions();
+  s.grants = users->grants();
+  for (uint32_t slot = 0; slot < users->sessions(); ++slot) s.connections += users->connections(slot);
+  return s;
 }
 
 void Dataplane::apply_ipsec(const config::IpsecState& state, std::vector<std::string>& errors) {
@@ -222,6 +276,7 @@ void Dataplane::learn_neighbour(uint32_t ip, const uint8_t mac[6]) {
 void Dataplane::poll(Worker& w, uint64_t now) {
   const Generation* g = current_.load(std::memory_order_acquire);
   w.pipeline->set_ipsec(ipsec_.load(std::memory_order_acquire));
+  w.pipeline->set_users(g ? g->users() : nullptr);
   rte_mbuf* pkts[kBurstSize];
   for (const auto& b : bindings_) {
     uint16_t n = rte_eth_rx_burst(b.port, w.index, pkts, kBurstSize);
@@ -411,6 +466,16 @@ std::string Dataplane::nat_status(bool json) {
   return out;
 }
 
+namespace {
+
+// A rule's list in listings: "incoming", …, or "user:TEMPLATE" for a user-firewall template's.
+std::string list_label(const Generation& g, const FilterRule& r) {
+  if (r.user_template == config::kNoIndex) return filter_list_name(r.list);
+  return "user:" + g.template_names()[r.user_template];
+}
+
+}  // namespace
+
 std::string Dataplane::rule_counters(bool json) const {
   const Generation* g = current();
   if (!g) return json ? "[]" : "";
@@ -421,12 +486,12 @@ std::string Dataplane::rule_counters(bool json) const {
     const char* action = r.action == config::ActionKind::kAccept ? "accept"
                          : r.action == config::ActionKind::kReject ? "reject" : "drop";
     if (json) {
-      out += fmt::format("{}{{\"list\": \"{}\", \"position\": {}, \"rule\": {}, \"record_rule\": {}, "
+      out += fmt::format("{}{{\"list\": {}, \"position\": {}, \"rule\": {}, \"record_rule\": {}, "
                          "\"action\": \"{}\", \"hits\": {}, \"comment\": {}}}",
-                         out.empty() ? "" : ", ", filter_list_name(r.list), r.position, r.rule_id,
+                         out.empty() ? "" : ", ", config::json_string(list_label(*g, r)), r.position, r.rule_id,
                          r.record_rule_id, action, g->filter().hits(i), config::json_string(r.comment));
     } else {
-      out += fmt::format("{:<9} {:>3}  rule {:<5}{} {:<7} {:>12} hits  {}\n", filter_list_name(r.list),
+      out += fmt::format("{:<9} {:>3}  rule {:<5}{} {:<7} {:>12} hits  {}\n", list_label(*g, r),
                          r.position, r.rule_id,
                          r.record_rule_id ? fmt::format(" (record rule {})", r.record_rule_id) : "", action,
                          g->filter().hits(i), r.comment);
@@ -503,7 +568,7 @@ std::vector<std::string> Dataplane::drain_log() {
   std::vector<std::string> lines;
   for (auto& w : workers_) {
     LogRecord r;
-    while (w->log.pop(r)) lines.push_back(format_log(r, port_names_, vpn_names_));
+    while (w->log.pop(r)) lines.push_back(format_log(r, port_names_, vpn_names_, template_names_));
   }
   return lines;
 }

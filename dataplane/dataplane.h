@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "config/tables.h"
+#include "config/user_grants.h"
 #include "dataplane/counters.h"
 #include "dataplane/generation.h"
 #include "dataplane/ipsec_tables.h"
@@ -101,6 +102,17 @@ class Dataplane {
 
   // Builds a generation from `tables` and publishes it; keeps the old one on failure.
   bool apply(const config::Tables& tables, std::string& error);
+  // The user firewall: replaces the logged-in users' grants (kept for later generations too) and
+  // publishes them resolved against the running generation; false with `error` when there is no
+  // generation yet. The old table is freed after a grace period.
+  bool apply_user_grants(const config::UserGrants& grants, std::string& error);
+  // Per session of the last grant set: idle time and open connections (config/user_grants.h).
+  std::vector<config::SessionActivity> user_activity() const;
+  struct UserFirewallStatus {
+    size_t sessions = 0, grants = 0, connections = 0;
+  };
+  UserFirewallStatus user_firewall_status() const;
+
   // Publishes the SAs and policies of `state` to the workers (same grace period as
   // generations). SAs that cannot be set up are left out and named in `errors`.
   void apply_ipsec(const config::IpsecState& state, std::vector<std::string>& errors);
@@ -162,6 +174,10 @@ class Dataplane {
   std::vector<PortBinding> bindings_;
   std::vector<std::string> port_names_;
   std::vector<std::string> vpn_names_;  // of the last applied generation, for log lines
+  std::vector<std::string> template_names_;  // the same
+  config::UserGrants user_grants_;       // the last set, applied again to every generation
+  // The user table of `g` for user_grants_ (not yet published).
+  std::unique_ptr<UserTable> build_users(const Generation& g) const;
   std::vector<uint16_t> punt_ports_;
   std::unique_ptr<NeighbourTable> neighbours_;
   std::atomic<Generation*> current_{nullptr};

@@ -83,7 +83,8 @@ const char* filter_list_name(FilterList l) {
 }
 
 std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables,
-                                      const std::vector<config::VpnConnectionEntry>& vpn, unsigned workers,
+                                      const std::vector<config::VpnConnectionEntry>& vpn,
+                                      const std::vector<config::UserTemplateEntry>& templates, unsigned workers,
                                       std::string& error) {
   std::unique_ptr<Filter> f(new Filter());
   f->abort_ = tables.abort_on_reconfiguration;
@@ -92,6 +93,8 @@ std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables,
     lists.push_back(&c.firewall_incoming);
     lists.push_back(&c.firewall_outgoing);
   }
+  f->template_base_ = lists.size();
+  for (const auto& t : templates) lists.push_back(&t.rules);
   const size_t count = lists.size();
   f->policy_.resize(count);
   f->acl_.resize(count, nullptr);
@@ -106,6 +109,8 @@ std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables,
       base.rule_id = r.id;
       if (l < kFilterLists) {
         base.list = static_cast<FilterList>(l);
+      } else if (l >= f->template_base_) {
+        base.user_template = static_cast<uint16_t>(l - f->template_base_);
       } else {
         base.connection = static_cast<uint16_t>((l - kFilterLists) / 2);
         base.list = (l - kFilterLists) % 2 == 0 ? FilterList::kIncoming : FilterList::kOutgoing;
@@ -113,6 +118,11 @@ std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables,
       base.position = r.position;
       base.log = r.log;
       base.comment = r.comment;
+      if (base.user_template != config::kNoIndex && (r.action != ActionKind::kAccept || !r.from.empty())) {
+        error = fmt::format("user firewall template '{}': rule {} must accept and have no source",
+                            templates[base.user_template].name, r.position);
+        return nullptr;
+      }
       if (r.action != ActionKind::kRecord) {
         base.action = r.action;
         flat[l].push_back({r, base});
@@ -173,8 +183,9 @@ std::unique_ptr<Filter> Filter::build(const config::FirewallTables& tables,
             for (const auto& dp : ports(m.to_ports)) {
               if (acl.size() >= kMaxAclRules) {
                 error = fmt::format("the {} list{} expands to more than {} classifier rules",
-                                    filter_list_name(x.rule.list),
-                                    l < kFilterLists ? "" : " of VPN connection " + vpn[x.rule.connection].name,
+                                    x.rule.user_template != config::kNoIndex ? "user firewall" : filter_list_name(x.rule.list),
+                                    x.rule.user_template != config::kNoIndex ? " of template " + templates[x.rule.user_template].name
+                                    : l < kFilterLists ? "" : " of VPN connection " + vpn[x.rule.connection].name,
                                     kMaxAclRules);
                 return nullptr;
               }

@@ -12,6 +12,11 @@
 // Each VPN connection has an incoming and an outgoing list of its own (the VPN firewall, manual
 // 10.4), compiled the same way after the three interface lists.
 //
+// Each user-firewall template (manual 9.3) has a list of its own too, after the VPN lists: its
+// rules accept only and have no source (a grant's address is the source; user_table.h), and the
+// user-firewall stage classifies a logged-in user's new connections against it before the list
+// of the traffic's direction (user_firewall_stage.cc).
+//
 // Only the first packet of a connection is classified; the connection table carries the rest.
 #pragma once
 
@@ -52,6 +57,7 @@ struct FilterRule {
   config::ActionKind action = config::ActionKind::kDrop;  // accept, drop or reject
   FilterList list = FilterList::kIncoming;  // a VPN list: kIncoming or kOutgoing
   uint16_t connection = config::kNoIndex;   // the VPN connection of a VPN list
+  uint16_t user_template = config::kNoIndex;  // the user-firewall template of a template's list
   uint16_t position = 0;        // in its list, 1-based
   uint16_t record = config::kNoIndex;
   bool log = false;
@@ -62,7 +68,8 @@ class Filter {
  public:
   // `workers` sizes the per-worker hit counters.
   static std::unique_ptr<Filter> build(const config::FirewallTables& tables,
-                                       const std::vector<config::VpnConnectionEntry>& vpn, unsigned workers,
+                                       const std::vector<config::VpnConnectionEntry>& vpn,
+                                       const std::vector<config::UserTemplateEntry>& templates, unsigned workers,
                                        std::string& error);
   ~Filter();
   Filter(const Filter&) = delete;
@@ -80,6 +87,10 @@ class Filter {
   const FilterRule* classify_vpn(uint16_t connection, bool incoming, const FilterKey& key) const {
     return classify(vpn_list(connection, incoming), key);
   }
+  // The first rule of user-firewall template `t` that matches, or nullptr.
+  const FilterRule* classify_template(uint16_t t, const FilterKey& key) const {
+    return classify(template_base_ + t, key);
+  }
 
   // Per-worker hit counters, indexed by the FilterRule's place in rules().
   void hit(unsigned worker, const FilterRule* rule) { hits_[worker][index_of(rule)].add(); }
@@ -92,7 +103,8 @@ class Filter {
   static size_t vpn_list(uint16_t connection, bool incoming) { return kFilterLists + 2u * connection + (incoming ? 0 : 1); }
   const FilterRule* classify(size_t list, const FilterKey& key) const;
 
-  std::vector<config::DefaultPolicy> policy_;  // interface lists, then two per VPN connection
+  std::vector<config::DefaultPolicy> policy_;  // interface lists, two per VPN connection, one per template
+  size_t template_base_ = 0;                   // the first template's list
   std::vector<rte_acl_ctx*> acl_;
   std::vector<FilterRule> rules_;  // userdata of an ACL rule = index + 1
   std::vector<std::unique_ptr<Counter[]>> hits_;

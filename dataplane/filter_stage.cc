@@ -24,6 +24,7 @@ using conntrack::PacketInfo;
 constexpr double kLogRate = 200;  // lines per second per worker
 constexpr uint8_t kFromBox = 1;    // Entry::flags: opened by the box itself
 constexpr uint8_t kThroughVpn = 2;  // Entry::flags: admitted by a VPN firewall
+// (conntrack::kUserSession: admitted by a user-firewall grant; user_firewall_stage.cc)
 constexpr double kLogBurst = 200;
 
 struct [[gnu::packed]] TcpHeader {
@@ -194,6 +195,13 @@ bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint6
 
   Direction direction;
   if (conntrack::Entry* e = conntrack_.lookup(flow.key, flow.hash, now, direction)) {
+    // A user firewall connection lives as long as its session (logout, expiry end it).
+    int32_t user = -1;
+    if ((e->flags & conntrack::kUserSession) && (user = user_slot(*e)) < 0) {
+      conntrack_.erase(e);
+      drop(m, DropReason::user_session_ended);
+      return false;
+    }
     if (e->generation != static_cast<uint32_t>(g.number()) && !recheck(g, *e)) {
       conntrack_.erase(e);
       drop(m, DropReason::conntrack_aborted);
@@ -201,6 +209,9 @@ bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint6
     }
     switch (conntrack_.update(*e, direction, flow.info, now)) {
       case conntrack::Verdict::kAccept: {
+        if (user >= 0 && flow.key.protocol != config::kProtoIcmp) {
+          users_->record_activity(res_.worker, static_cast<uint32_t>(user), now, res_.hz);  // dynamic timeout, 9.3.3
+        }
         if (!(e->flags & conntrack::kTranslated)) return true;  // replies carry the key reversed
         conntrack::FlowKey reply = conntrack_.reply_key(*e);
         if (!(reply == e->key.reversed())) {
@@ -262,7 +273,15 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     return false;
   }
   const FilterRule* rule = nullptr;
-  if (filtered) {
+  // Logged-in users' templates come before the list (manual 9.1).
+  UserMatch user;
+  if (filtered && users_ && !users_->empty()) {
+    user = match_user(g, list, config::kNoIndex, filter_key(now_key, in), now_key.src);
+  }
+  if (user.rule) {
+    rule = user.rule;
+    user_accepted(g, user, in, out, m, ip_offset, now);
+  } else if (filtered) {
     config::DefaultPolicy policy = g.filter().policy(list);
     config::ActionKind action = config::ActionKind::kAccept;
     if (policy == config::DefaultPolicy::kDrop) {
@@ -329,6 +348,7 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     return false;
   }
   conntrack_.set_rule_id(*e, rule ? rule->rule_id : 0);
+  if (user.rule) mark_user(*e, user);
   e->generation = static_cast<uint32_t>(g.number());
   counters_.event(Event::connections_created);
   return true;
@@ -344,6 +364,7 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
 
   const FilterKey key = filter_key(now_key, in);
   const FilterRule* decided = nullptr;
+  UserMatch user;  // a grant of a template bound to the connection, before its list
   // Out of one tunnel (its incoming list), into one (its outgoing list), or both (hub and spoke).
   for (const SaRuntime* sa : {from, to}) {
     if (!sa) continue;
@@ -351,6 +372,15 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     const int connection = g.vpn_connection(*sa);
     if (connection < 0) continue;  // no longer configured: only its SA remains, until deleted
     const auto c = static_cast<uint16_t>(connection);
+    if (users_ && !users_->empty()) {
+      const UserMatch u = match_user(g, incoming ? FilterList::kIncoming : FilterList::kOutgoing, c, key, now_key.src);
+      if (u.rule) {
+        user_accepted(g, u, in, out, m, ip_offset, now);
+        user = u;
+        decided = u.rule;
+        continue;
+      }
+    }
     config::ActionKind action = config::ActionKind::kAccept;
     switch (g.filter().vpn_policy(c, incoming)) {
       case config::DefaultPolicy::kAccept: break;
@@ -413,6 +443,7 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   }
   e->flags |= kThroughVpn;
   conntrack_.set_rule_id(*e, decided ? decided->rule_id : 0);
+  if (user.rule) mark_user(*e, user);
   e->generation = static_cast<uint32_t>(g.number());
   counters_.event(Event::connections_created);
   return true;
@@ -507,6 +538,14 @@ bool Pipeline::recheck(const Generation& g, conntrack::Entry& e) {
   }
   std::optional<FilterList> list = list_for(g.role(in), out);
   if (!list) return true;
+  // A logged-in user's connection stays while its session's templates still accept it.
+  if (e.flags & conntrack::kUserSession) {
+    const UserMatch u = match_user(g, *list, config::kNoIndex, filter_key(seen, in), seen.src, conntrack_.session(e));
+    if (u.rule) {
+      conntrack_.set_rule_id(e, u.rule->rule_id);
+      return true;
+    }
+  }
   switch (g.filter().policy(*list)) {
     case config::DefaultPolicy::kAccept: return true;
     case config::DefaultPolicy::kDrop: return false;
@@ -630,7 +669,7 @@ void Pipeline::send_tcp_reset(const Generation& g, const rte_mbuf* offending, ui
 }
 
 void Pipeline::log_decision(const rte_mbuf* m, uint16_t ip_offset,
-                            const FilterRule& rule, uint16_t in, int out, uint64_t now) {
+                            const FilterRule& rule, uint16_t in, int out, uint64_t now, const UserMatch* user) {
   if (!res_.log) return;
   if (now > log_refill_) {
     log_tokens_ = std::min(kLogBurst, log_tokens_ + double(now - log_refill_) * kLogRate / double(res_.hz));
@@ -655,6 +694,12 @@ void Pipeline::log_decision(const rte_mbuf* m, uint16_t ip_offset,
   r.position = rule.position;
   r.list = static_cast<uint8_t>(rule.list);
   r.connection = rule.connection;
+  if (user) {  // a template's rule: the list and VPN connection it was applied as
+    r.list = static_cast<uint8_t>(user->list);
+    r.connection = user->connection;
+    r.user_template = rule.user_template;
+    r.session = user->session;
+  }
   r.action = static_cast<uint8_t>(rule.action);
   r.protocol = ip->protocol;
   r.tos = ip->tos;

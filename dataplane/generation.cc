@@ -28,7 +28,7 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
   }
   std::unique_ptr<Generation> g(new Generation());
   g->number_ = tables.generation;
-  g->filter_ = Filter::build(tables.firewall, tables.ipsec.connections, workers, error);
+  g->filter_ = Filter::build(tables.firewall, tables.ipsec.connections, tables.user_firewall.templates, workers, error);
   if (!g->filter_) return nullptr;
   g->nat_ = nat::Rules(tables.nat);
   g->ipsec_mtu_ = tables.ipsec.mtu;
@@ -38,6 +38,10 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
     for (const auto& t : c.tunnels) {
       if (!t.transport) g->vpn_tunnels_.push_back({t.local, t.remote, static_cast<uint16_t>(g->vpn_names_.size() - 1)});
     }
+  }
+  for (const auto& t : tables.user_firewall.templates) {
+    g->template_names_.push_back(t.name);
+    g->template_vpn_.push_back(t.vpn_connection);
   }
   g->forward_between_vpns_ = tables.ipsec.forward_between_connections;
   g->timeouts_ = conntrack::Timeouts::from_config(tables.dataplane.timeouts, hz);
@@ -116,6 +120,7 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
 }
 
 Generation::~Generation() {
+  delete users_.load();
   if (lpm_) rte_lpm_free(lpm_);
 }
 

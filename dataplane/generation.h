@@ -9,6 +9,7 @@
 #include <rte_lpm.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +18,7 @@
 #include "config/tables.h"
 #include "conntrack/conntrack.h"
 #include "dataplane/filter.h"
+#include "dataplane/user_table.h"
 #include "nat/rules.h"
 #include "nat/vpn_nat.h"
 
@@ -89,6 +91,14 @@ class Generation {
   // entries' networks), or -1. For the VPN firewall, on new connections only.
   int vpn_connection(const struct SaRuntime& sa) const;
   const std::vector<std::string>& vpn_names() const { return vpn_names_; }
+  // The user firewall's templates (their lists are the Filter's) and the logged-in users' table
+  // resolved against them, or nullptr (user_table.h). The table is the one part of a generation
+  // that is replaced while it runs: by the control thread, one atomic exchange, the old table
+  // freed after a grace period by the caller.
+  const std::vector<std::string>& template_names() const { return template_names_; }
+  const std::vector<uint16_t>& template_vpn() const { return template_vpn_; }
+  const UserTable* users() const { return users_.load(std::memory_order_acquire); }
+  UserTable* exchange_users(UserTable* t) { return users_.exchange(t, std::memory_order_acq_rel); }
   // NAT inside tunnels (chapter 13), or nullptr when no tunnel has any.
   const nat::VpnNat* vpn_nat() const { return vpn_nat_.empty() ? nullptr : &vpn_nat_; }
   bool forward_between_vpns() const { return forward_between_vpns_; }
@@ -137,6 +147,9 @@ class Generation {
   };
   std::vector<VpnTunnel> vpn_tunnels_;
   std::vector<std::string> vpn_names_;
+  std::vector<std::string> template_names_;
+  std::vector<uint16_t> template_vpn_;
+  std::atomic<UserTable*> users_{nullptr};
   nat::VpnNat vpn_nat_;
   bool forward_between_vpns_ = false;
   std::vector<config::Role> roles_;

@@ -24,9 +24,13 @@ const char* action_name(uint8_t action) {
 }  // namespace
 
 std::string format_log(const LogRecord& r, const std::vector<std::string>& names,
-                       const std::vector<std::string>& vpn_names) {
+                       const std::vector<std::string>& vpn_names, const std::vector<std::string>& template_names) {
   const char* list = filter_list_name(static_cast<FilterList>(r.list));
-  std::string prefix = r.connection == 0xffff
+  std::string prefix = r.user_template != 0xffff && r.connection == 0xffff ? fmt::format("fw-user-{}", list)
+                       : r.user_template != 0xffff
+                           ? fmt::format("fw-user-vpn_{}-{}", name_of(r.connection, vpn_names),
+                                         static_cast<FilterList>(r.list) == FilterList::kIncoming ? "in" : "out")
+                       : r.connection == 0xffff
                            ? fmt::format("fw-{}", list)
                            : fmt::format("fw-vpn_{}-{}", name_of(r.connection, vpn_names),
                                          static_cast<FilterList>(r.list) == FilterList::kIncoming ? "in" : "out");
@@ -47,6 +51,9 @@ std::string format_log(const LogRecord& r, const std::vector<std::string>& names
   }
   line += fmt::format(" RULE={}", r.rule_id);
   if (r.record_rule_id) line += fmt::format(" RECORD-RULE={}", r.record_rule_id);
+  if (r.user_template != 0xffff) {
+    line += fmt::format(" TEMPLATE=\"{}\" SESSION={}", name_of(r.user_template, template_names), r.session);
+  }
   if (r.comment[0]) line += fmt::format(" \"{}\"", r.comment);
   return line;
 }

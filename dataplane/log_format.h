@@ -12,8 +12,11 @@
 namespace bulwark::dataplane {
 
 // `vpn_names`: the VPN connections, for lines of their firewalls ("fw-vpn_NAME-in-1 …", as the
-// manual's chapter 15.5 shows them).
+// manual's chapter 15.5 shows them). `template_names`: the user firewall's templates, for lines of
+// their rules ("fw-user-outgoing-1 … RULE=n TEMPLATE="NAME" SESSION=s": the list the template
+// was applied as, its rule's position, the template and the logged-in session).
 std::string format_log(const LogRecord& r, const std::vector<std::string>& interface_names,
-                       const std::vector<std::string>& vpn_names = {});
+                       const std::vector<std::string>& vpn_names = {},
+                       const std::vector<std::string>& template_names = {});
 
 }  // namespace bulwark::dataplane

@@ -20,6 +20,8 @@ struct LogRecord {
   uint16_t in_interface = 0, out_interface = 0xffff;  // 0xffff: the box itself
   uint16_t position = 0;
   uint16_t connection = 0xffff;  // VPN firewall: the connection's index
+  uint16_t user_template = 0xffff;  // user firewall: the template's index
+  uint32_t session = 0;             // user firewall: the session
   uint8_t list = 0, action = 0, protocol = 0, tos = 0, ttl = 0, icmp_type = 0, icmp_code = 0;
   char comment[48] = {};
 };

@@ -32,7 +32,9 @@ Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters,
                  conntrack::Timeouts::from_config(config::ConntrackTimeouts{}, resources.hz),
                  resources.conntrack_seed),
       endpoint_mappings_(resources.conntrack_capacity / 2),
-      reassembly_(resources.hz) {}
+      reassembly_(resources.hz) {
+  conntrack_.set_session_observer(this);
+}
 
 void Pipeline::drop(rte_mbuf* m, DropReason reason) {
   counters_.drop(reason);
@@ -119,6 +121,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
                        uint64_t now, bool handed_over) {
   if (!handed_over) counters_.received.add(n);
   counters_.stage(Stage::ethernet, n);
+  users_ = g.users();
   // Per-stage cycle accounting, for bulwark bench only: one branch per burst otherwise.
   uint64_t mark = res_.profile ? rte_rdtsc() : 0;
   auto lap = [&](Stage s) {

@@ -46,7 +46,7 @@ struct PipelineResources {
   rte_ring* owner = nullptr;
 };
 
-class Pipeline {
+class Pipeline : private conntrack::SessionObserver {
  public:
   // What the connection stage learned about a packet, for the filter stage after routing.
   struct Flow {
@@ -90,6 +90,10 @@ class Pipeline {
   // Drops every held packet as unresolved and every incomplete fragmented one (end of a replay,
   // shutdown).
   void drop_held();
+
+  // The user table of this loop (the generation's, Generation::users), or nullptr: call at the
+  // start of every loop, before anything can release a connection; process() sets it too.
+  void set_users(const UserTable* users) { users_ = users; }
 
   // The IPsec tables of this loop (published like generations), or nullptr.
   void set_ipsec(const IpsecTables* tables) { ipsec_ = tables && !tables->empty() ? tables : nullptr; }
@@ -183,6 +187,26 @@ class Pipeline {
   [[gnu::noinline]] bool admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset,
                                    const Flow& flow, uint16_t in, uint16_t in_vlan, int out,
                                    uint64_t now);
+  // The user firewall (user_firewall_stage.cc). A new connection from `src` that `list` would
+  // judge (`connection`: the VPN connection whose list it is, or kNoIndex): the first rule of the
+  // source's granted templates, for that direction and binding, that accepts it.
+  struct UserMatch {
+    const FilterRule* rule = nullptr;  // nullptr: no grant accepts it, the lists decide
+    uint32_t session = 0;
+    uint32_t slot = 0;
+    FilterList list = FilterList::kIncoming;
+    uint16_t connection = config::kNoIndex;
+  };
+  // `only_session`: consider that session's grants only (0: every session of the source).
+  [[gnu::noinline]] UserMatch match_user(const Generation& g, FilterList list, uint16_t connection,
+                                         const FilterKey& key, uint32_t src, uint32_t only_session = 0) const;
+  // Counts, marks and (with `log`) logs a connection a grant accepted.
+  void user_accepted(const Generation& g, const UserMatch& u, uint16_t in, int out, const rte_mbuf* m, uint16_t ip_offset, uint64_t now);
+  void mark_user(conntrack::Entry& e, const UserMatch& u);
+  // The slot of a marked connection's session in this loop's user table, or -1 when it ended.
+  [[gnu::noinline]] int32_t user_slot(const conntrack::Entry& e) const;
+  void connection_closed(uint32_t session) override;
+
   // A free translated port (or ICMP identifier) for `t`, the connection of the internal
   // endpoint `internal`, written into it; false when none.
   // A new connection out of a tunnel (`from`), into one (`to`), or both: the VPN firewall of
@@ -200,7 +224,7 @@ class Pipeline {
   [[gnu::noinline]] void send_tcp_reset(const Generation& g, const rte_mbuf* offending,
                                         uint16_t ip_offset, uint64_t now);
   [[gnu::noinline]] void log_decision(const rte_mbuf* m, uint16_t ip_offset, const FilterRule& rule,
-                                      uint16_t in, int out, uint64_t now);
+                                      uint16_t in, int out, uint64_t now, const UserMatch* user = nullptr);
   bool icmp_allowed(uint64_t now);
   void drop_pending(Pending& p, DropReason reason);
   // Drops a frame already marked with its TxKind: a forwarded one counts under `reason`, a
@@ -275,6 +299,7 @@ class Pipeline {
   uint64_t log_refill_ = 0;
 
   const IpsecTables* ipsec_ = nullptr;
+  const UserTable* users_ = nullptr;
   uint16_t outer_id_ = 0;
   std::array<Sealing, kBurstSize> sealing_{};
   uint16_t sealing_count_ = 0;
