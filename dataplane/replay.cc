@@ -81,7 +81,7 @@ std::array<uint8_t, 6> default_capture_mac(size_t index) {
 std::optional<ReplayResult> replay(const config::Tables& tables,
                                    const std::vector<ReplayInput>& inputs,
                                    const std::string& out_dir, const config::IpsecState& ipsec,
-                                   std::string& error) {
+                                   const std::vector<ReplayUsers>& users, std::string& error) {
   static std::atomic<unsigned> serial{0};
   unsigned id = serial.fetch_add(1);
 
@@ -169,6 +169,21 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
   Worker& w = dp->worker(0);
   const Generation* g = dp->current();
   w.pipeline->set_ipsec(dp->ipsec());
+  // Grant sets in the order of their time; the replay thread is the worker and the control
+  // thread at once, so a set applies between two bursts.
+  std::vector<const ReplayUsers*> pending_users;
+  for (const auto& u : users) pending_users.push_back(&u);
+  std::stable_sort(pending_users.begin(), pending_users.end(),
+                   [](const ReplayUsers* a, const ReplayUsers* b) { return a->at_us < b->at_us; });
+  size_t next_users = 0;
+  auto apply_users = [&](uint64_t until) {
+    while (next_users < pending_users.size() && pending_users[next_users]->at_us <= until) {
+      if (!dp->apply_user_grants(pending_users[next_users++]->grants, error)) return false;
+      w.pipeline->set_users(g->users());
+    }
+    return true;
+  };
+  if (!apply_users(0)) return std::nullopt;
   ReplayResult result;
   std::string log_path = fmt::format("{}/firewall.log", out_dir);
   std::ofstream log(log_path, std::ios::trunc);
@@ -203,8 +218,15 @@ std::optional<ReplayResult> replay(const config::Tables& tables,
       }
     }
     if (!first) break;
+    if (!apply_users(first_ts)) return std::nullopt;
+    // A burst does not reach past the time of the next grant set.
+    const uint64_t users_at = next_users < pending_users.size() ? pending_users[next_users]->at_us
+                                                                : std::numeric_limits<uint64_t>::max();
     uint16_t n = 1;
-    while (first->head + n < first->count && timestamp(first->frames[first->head + n]) <= second_ts) ++n;
+    while (first->head + n < first->count && timestamp(first->frames[first->head + n]) <= second_ts &&
+           timestamp(first->frames[first->head + n]) < users_at) {
+      ++n;
+    }
     clock = std::max(clock, first_ts);
     w.pipeline->service(*g, clock);
     w.pipeline->process(*g, first->frames + first->head, n, first->port, clock);

@@ -10,6 +10,9 @@
 // Interfaces without a configured `mac` use 02:62:77:00:00:<n>, n counting from 1. Firewall log
 // lines go to OUT_DIR/firewall.log, each prefixed with the replay clock (seconds). `ipsec`
 // installs SAs and policies before the first frame (an SA that cannot be set up is an error).
+// `users` are user-firewall grant sets (as bulwark-control sends them, kUserGrants), each applied
+// before the first frame whose timestamp is at or after its `at` (0: before the first frame), so
+// that a replay can log users in and out at fixed points of the capture.
 #pragma once
 
 #include <array>
@@ -20,6 +23,7 @@
 
 #include "config/ipsec_records.h"
 #include "config/tables.h"
+#include "config/user_grants.h"
 #include "dataplane/counters.h"
 
 namespace bulwark::dataplane {
@@ -27,6 +31,11 @@ namespace bulwark::dataplane {
 struct ReplayInput {
   std::string interface;
   std::string file;
+};
+
+struct ReplayUsers {
+  uint64_t at_us = 0;  // replay clock, microseconds since the epoch
+  config::UserGrants grants;
 };
 
 struct ReplayResult {
@@ -46,6 +55,6 @@ std::array<uint8_t, 6> default_capture_mac(size_t index);
 std::optional<ReplayResult> replay(const config::Tables& tables,
                                    const std::vector<ReplayInput>& inputs,
                                    const std::string& out_dir, const config::IpsecState& ipsec,
-                                   std::string& error);
+                                   const std::vector<ReplayUsers>& users, std::string& error);
 
 }  // namespace bulwark::dataplane

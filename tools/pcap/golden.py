@@ -63,9 +63,14 @@ DROP_REASONS = (
     "esp_sequence_exhausted", "esp_no_room", "ipsec_no_sa", "ipsec_plaintext",
     "ipsec_vpn_to_vpn", "vpn_nat_unsolicited",
     # several workers (docs/conntrack.md)
-    "owner_ring_full")  # dataplane/counters.h
+    "owner_ring_full",
+    # the user firewall (docs/firewall.md)
+    "user_session_ended")  # dataplane/counters.h
 IPSEC_RECORDS = "ipsec.records"  # SAs and policies with known keys: `bulwark replay --ipsec`
 FIREWALL_LOG = "firewall.log"  # written by `bulwark replay` into its output directory
+# User-firewall grant sets: users-0.json before the replay, users-T.json from replay time T
+# (microseconds since the epoch) on: `bulwark replay --users FILE[@SECONDS]`
+USERS_GLOB = "users-*.json"
 REPLAY_TIMEOUT = 50  # seconds per replay; meson gives a case 120 for two runs
 
 # ------------------------------------------------------------------------------------------------
@@ -553,6 +558,7 @@ class Case:
         self.firewall_log = None  # expected firewall.log lines, once expect_log() was called
         self.burst_start_us = None
         self.ipsec_records = []  # lines of ipsec.records (config/ipsec_records.h), if any
+        self.user_sets = {}  # replay time in µs (0: before the replay) -> list of grant dicts
 
     def iface(self, name):
         return next(i for i in self.ifaces if i.name == name)
@@ -599,6 +605,11 @@ class Case:
         self.rx(name, pad(arp_request(mac, ip, box_ip)), "consumed", same_burst=same_burst)
         self.tx(name, arp_reply(self.iface(name).mac, box_ip, mac, ip), "generated")
 
+    def users(self, grants, at_us=0):
+        """The user-firewall grant set (dicts: session, source, login_role, template) that the
+        replay applies before its first frame (at_us 0) or from replay time at_us on."""
+        self.user_sets[at_us] = list(grants)
+
     def punt(self, name, frame):
         """A frame the box hands to the exception path (received on `name`), unchanged."""
         self.punts[name].append((self.now_us, bytes(frame)))
@@ -639,8 +650,13 @@ class Case:
                     glob.glob(os.path.join(out_dir, "expect-*.pcap")) +
                     glob.glob(os.path.join(out_dir, "expect.json")) +
                     glob.glob(os.path.join(out_dir, "expect-" + FIREWALL_LOG)) +
-                    glob.glob(os.path.join(out_dir, IPSEC_RECORDS))):
+                    glob.glob(os.path.join(out_dir, IPSEC_RECORDS)) +
+                    glob.glob(os.path.join(out_dir, USERS_GLOB))):
             os.remove(old)
+        for at_us, grants in self.user_sets.items():
+            with open(os.path.join(out_dir, f"users-{at_us}.json"), "w", encoding="utf-8") as f:
+                json.dump(grants, f, indent=2)
+                f.write("\n")
         if self.ipsec_records:
             with open(os.path.join(out_dir, IPSEC_RECORDS), "w", encoding="utf-8") as f:
                 f.write("".join(line + "\n" for line in self.ipsec_records))
@@ -844,6 +860,10 @@ def replay(bulwark, case_dir, names, out_dir):
             cmd += ["--in", f"{name}={ins[name]}"]
     if os.path.exists(os.path.join(case_dir, IPSEC_RECORDS)):
         cmd += ["--ipsec", os.path.join(case_dir, IPSEC_RECORDS)]
+    for path in sorted(glob.glob(os.path.join(case_dir, USERS_GLOB)),
+                       key=lambda p: int(os.path.basename(p)[6:-5])):
+        at_us = int(os.path.basename(path)[6:-5])
+        cmd += ["--users", path if at_us == 0 else f"{path}@{at_us // 1_000_000}.{at_us % 1_000_000:06d}"]
     cmd += ["--out-dir", out_dir, "--json"]
     try:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=REPLAY_TIMEOUT,
@@ -1067,7 +1087,8 @@ def cmd_selfcheck(args):
                 stored = sorted(os.path.basename(p) for p in
                                 glob.glob(os.path.join(case_dir, "in-*.pcap")) +
                                 glob.glob(os.path.join(case_dir, "expect*")) +
-                                glob.glob(os.path.join(case_dir, IPSEC_RECORDS)))
+                                glob.glob(os.path.join(case_dir, IPSEC_RECORDS)) +
+                                glob.glob(os.path.join(case_dir, USERS_GLOB)))
                 if fresh != stored:
                     problems.append(f"files differ: gen.py writes {fresh}, stored {stored}")
                 for f in fresh:
