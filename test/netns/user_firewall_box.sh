@@ -29,10 +29,12 @@ bw() { "$BUILD/tools/bulwark" "$@"; }
 # login NS SOURCE USER PASSWORD: POSTs the form to the portal from SOURCE; the body goes to
 # $TMP/login.body, the status code is printed (000 when no answer came within 15 s).
 login() {
+  : >"$TMP/login.body"
   timeout 20 ip netns exec "$1" curl -k -s -m 15 --interface "$2" -o "$TMP/login.body" -w '%{http_code}' \
     --data-urlencode "username=$3" --data-urlencode "password=$4" "$PORTAL/login" 2>/dev/null || true
 }
 logout_portal() {  # NS SOURCE: the logout button, as curl
+  : >"$TMP/logout.body"
   timeout 20 ip netns exec "$1" curl -k -s -m 15 --interface "$2" -o "$TMP/logout.body" -w '%{http_code}' \
     -X POST "$PORTAL/logout" 2>/dev/null || true
 }
