@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "config/user_grants.h"
 #include "dataplane/dataplane.h"
 
 namespace bulwark::dataplane {
@@ -114,6 +115,21 @@ std::optional<BenchRun> run(const config::Tables& tables, const BenchOptions& op
     if (r.kind != config::RouteKind::kConnected) dp->learn_neighbour(r.gateway.value, kNextHopMac);
   }
   if (!dp->launch({options.worker_lcore}, error)) return std::nullopt;
+  if (options.users > 0 && !baseline) {
+    config::UserGrants grants;
+    grants.serial = 1;
+    const std::string name = tables.user_firewall.templates.empty() ? "bench" : tables.user_firewall.templates[0].name;
+    for (uint32_t i = 0; i < options.users; ++i) {
+      grants.grants.push_back({i + 1, config::Ipv4Address{0x64400000u + i}, config::Role::kInternal, name});
+    }
+    const std::string wire = config::encode_user_grants(grants);
+    auto start = std::chrono::steady_clock::now();
+    // What the kUserGrants handler does: decode, build, publish, wait out the grace period.
+    auto decoded = config::decode_user_grants(wire, error);
+    if (!decoded || !dp->apply_user_grants(*decoded, error)) return std::nullopt;
+    result.users_apply_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  }
 
   const std::string phase = baseline ? "baseline" : "pipeline";
   auto wait = [&](double seconds, const Sample* from) {

@@ -35,6 +35,10 @@ struct BenchOptions {
   uint16_t mbuf_data_room = 0;  // 0 = default; less for small frames and large captures
   uint32_t reloads = 0;         // configuration reloads spread over the interval (scenario g)
   config::IpsecState ipsec;     // SAs and policies (the ESP scenarios)
+  // User firewall: this many synthetic logged-in sessions (one grant each of the configuration's
+  // first template, sources 100.64.0.0 upwards, which the captures do not use), published while
+  // the worker runs, before the warm-up; the time that takes is measured.
+  uint32_t users = 0;
   // Called about once a second while measuring: (phase, elapsed seconds, packets so far).
   std::function<void(const std::string&, double, uint64_t)> progress;
 };
@@ -56,6 +60,7 @@ struct BenchResult {
   uint64_t connections = 0;   // connection-table entries at the end
   uint64_t reloads = 0;
   double tsc_hz = 0;
+  double users_apply_ms = 0;  // publishing options.users sessions (kUserGrants' work)
 };
 
 std::optional<BenchResult> bench(const config::Tables& tables, const BenchOptions& options,

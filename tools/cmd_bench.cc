@@ -68,6 +68,8 @@ int run_bench(const std::vector<std::string>& args) {
       ("mbuf-data-room", po::value<uint16_t>()->default_value(0), "mbuf data room in bytes (0: 2 KiB)")
       ("reloads", po::value<uint32_t>()->default_value(0), "configuration reloads during the interval")
       ("ipsec", po::value<std::string>(), "IPsec SA and policy records (ESP scenarios, docs/esp.md)")
+      ("users", po::value<uint32_t>()->default_value(0),
+       "N synthetic logged-in user-firewall sessions (and the time to publish them)")
       ("label", po::value<std::string>()->default_value(""), "a name for this run in the JSON")
       ("json", "print one JSON object");
   po::variables_map vm;
@@ -92,6 +94,7 @@ int run_bench(const std::vector<std::string>& args) {
   bench.worker_lcore = vm["lcore"].as<unsigned>();
   bench.mbuf_data_room = vm["mbuf-data-room"].as<uint16_t>();
   bench.reloads = vm["reloads"].as<uint32_t>();
+  bench.users = vm["users"].as<uint32_t>();
   bench.progress = [](const std::string& phase, double elapsed, uint64_t packets) {
     fmt::print(stderr, "\r{:>8}: {:4.1f} s, {:6.2f} Mpps", phase, elapsed, double(packets) / elapsed / 1e6);
     std::fflush(stderr);
@@ -131,11 +134,11 @@ int run_bench(const std::vector<std::string>& args) {
         "\"baseline_mpps\": {:.4f}, \"baseline_cycles_per_packet\": {:.1f}, \"ratio\": {:.4f}, "
         "\"stage_cycles_per_packet\": {}, \"packets\": {}, \"seconds\": {:.3f}, \"dropped\": {}, "
         "\"forwarded\": {}, \"connections\": {}, \"frames_in_captures\": {}, \"reloads\": {}, "
-        "\"tsc_hz\": {:.0f}}}\n",
+        "\"tsc_hz\": {:.0f}, \"users\": {}, \"users_apply_ms\": {:.2f}}}\n",
         config::json_string(vm["label"].as<std::string>()), p.mpps, p.gbps, p.cycles_per_packet,
         baseline_mpps, result->baseline ? result->baseline->cycles_per_packet : 0.0, ratio,
         stage_json(p), p.packets, p.seconds, dropped_json(p), p.delta.forwarded, result->connections,
-        result->frames_in_captures, result->reloads, result->tsc_hz);
+        result->frames_in_captures, result->reloads, result->tsc_hz, bench.users, result->users_apply_ms);
     return 0;
   }
   fmt::print("pipeline: {:.3f} Mpps, {:.3f} Gbit/s, {:.0f} cycles/packet over {:.1f} s\n", p.mpps, p.gbps,
@@ -147,6 +150,7 @@ int run_bench(const std::vector<std::string>& args) {
   fmt::print("stages (cycles/packet): {}\n", stage_json(p));
   fmt::print("forwarded {}, dropped {}, connections {}, reloads {}\n", p.delta.forwarded, dropped_json(p),
              result->connections, result->reloads);
+  if (bench.users) fmt::print("user firewall: {} sessions published in {:.2f} ms\n", bench.users, result->users_apply_ms);
   return 0;
 }
 
