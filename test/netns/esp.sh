@@ -45,11 +45,8 @@ done
 
 # Each end of the wire sees what the other box sends (a dataplane transmits past the packet taps
 # of its own end: qdisc_bypass), so both ends are watched.
-ip netns exec $B1 python3 "$HERE/wire_count.py" ext 8 192.168.1.10 192.168.2.20 >"$TMP/wire1.json" &
-WIRE1=$!
-ip netns exec $B2 python3 "$HERE/wire_count.py" wan 8 192.168.1.10 192.168.2.20 >"$TMP/wire2.json" &
-WIRE2=$!
-sleep 0.5
+watch_wire $B1 ext 8 "$TMP/wire1.json" 192.168.1.10 192.168.2.20
+watch_wire $B2 wan 8 "$TMP/wire2.json" 192.168.1.10 192.168.2.20
 check "host 1 pings host 2 through the tunnel" ip netns exec $H1 ping -c 5 -i 0.2 -W 2 192.168.2.20
 check "the box itself reaches the remote network through the tunnel (from its internal address)" \
   ip netns exec $X1 ping -c 3 -i 0.2 -W 2 192.168.2.20
@@ -58,7 +55,7 @@ PIDS+=($!)
 wait_for "the echo server" 10 ip netns exec $H2 python3 -c "import socket; socket.create_connection(('192.168.2.20', 7007), 1)"
 check "TCP from host 1 to host 2 through the tunnel" \
   sh -c "printf 'one\ntwo\nthree\n' | ip netns exec $H1 python3 '$HERE/echo_client.py' 192.168.2.20 7007 | grep -c '^ok' | grep -qx 3"
-wait $WIRE1 $WIRE2 || true
+wait_wires
 cat "$TMP/wire1.json" "$TMP/wire2.json"
 check "only ESP crossed the wire, both ways: no plaintext of the hosts" \
   python3 -c "import json,sys; a, b = (json.load(open('$TMP/wire%d.json' % n)) for n in (1, 2)); sys.exit(0 if min(a['esp'], b['esp']) >= 5 and a['esp'] + b['esp'] >= 20 and a['plaintext'] + b['plaintext'] == 0 else 1)"

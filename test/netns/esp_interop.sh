@@ -35,14 +35,12 @@ check "the dataplane holds the tunnel's SAs, UDP-encapsulated" \
 
 # On the stock side's end of the wire, which sees both directions (the dataplane transmits past
 # the packet taps of its own end: qdisc_bypass).
-ip netns exec $B2 python3 "$HERE/wire_count.py" wan 6 192.168.1.10 192.168.2.1 >"$TMP/wire.json" &
-WIRE=$!
-sleep 0.5
+watch_wire $B2 wan 6 "$TMP/wire.json" 192.168.1.10 192.168.2.1
 check "the host behind the box pings the stock side's network" \
   ip netns exec $H1 ping -c 5 -i 0.2 -W 2 192.168.2.1
 check "the stock side pings the host behind the box" \
   ip netns exec $B2 ping -c 5 -i 0.2 -W 2 -I 192.168.2.1 192.168.1.10
-wait $WIRE || true
+wait_wires
 cat "$TMP/wire.json"
 check "only ESP in UDP crossed the wire, never the hosts' plaintext" \
   python3 -c "import json,sys; c=json.load(open('$TMP/wire.json')); sys.exit(0 if c['esp_in_udp'] >= 20 and c['plaintext'] == 0 else 1)"

@@ -64,12 +64,10 @@ check "... whose peer is the NAT's address, not box 1's" grep -q 'esp in 172.16.
 
 # The NAT's outside link, watched from box 2's end, which sees what the NAT sends (a dataplane
 # transmits past the packet taps of its own end): only ESP in UDP, never the hosts' plaintext.
-ip netns exec $B2 python3 "$HERE/wire_count.py" wan 6 192.168.1.10 192.168.2.20 >"$TMP/wire.json" &
-WIRE=$!
-sleep 0.5
+watch_wire $B2 wan 6 "$TMP/wire.json" 192.168.1.10 192.168.2.20
 check "host 1 pings host 2 through the NAT" ip netns exec $H1 ping -c 5 -i 0.2 -W 2 192.168.2.20
 check "host 2 pings host 1 back through it" ip netns exec $H2 ping -c 5 -i 0.2 -W 2 192.168.1.10
-wait $WIRE || true
+wait_wires
 cat "$TMP/wire.json"
 check "only ESP in UDP crossed the NAT" \
   python3 -c "import json,sys; c=json.load(open('$TMP/wire.json')); sys.exit(0 if c['esp_in_udp'] >= 10 and c['esp'] == 0 and c['plaintext'] == 0 else 1)"

@@ -35,14 +35,11 @@ check "... as its log says" grep -q "negotiating again after the failure" "$TMP/
 check "box 1's dataplane holds transport-mode SAs" \
   wait_for "the SAs" 10 sh -c "[ \$('$BULWARK' sa --socket '$TMP/dp1.sock' | grep -c '^SA .* transport ') -eq 2 ]"
 
-ip netns exec $B1 python3 "$HERE/wire_count.py" ext 5 10.1.0.1 10.1.0.2 >"$TMP/wire1.json" &
-WIRE1=$!
-ip netns exec $B2 python3 "$HERE/wire_count.py" wan 5 10.1.0.1 10.1.0.2 >"$TMP/wire2.json" &
-WIRE2=$!
-sleep 0.5
+watch_wire $B1 ext 5 "$TMP/wire1.json" 10.1.0.1 10.1.0.2
+watch_wire $B2 wan 5 "$TMP/wire2.json" 10.1.0.1 10.1.0.2
 check "box 1 pings box 2, gateway to gateway" ip netns exec $X1 ping -c 5 -i 0.2 -W 2 10.1.0.2
 check "box 2 pings box 1" ip netns exec $X2 ping -c 5 -i 0.2 -W 2 10.1.0.1
-wait $WIRE1 $WIRE2 || true
+wait_wires
 cat "$TMP/wire1.json" "$TMP/wire2.json"
 check "the gateways' pings crossed the wire as ESP only" \
   python3 -c "import json,sys; a, b = (json.load(open('$TMP/wire%d.json' % n)) for n in (1, 2)); sys.exit(0 if a['esp'] + b['esp'] >= 20 and a['plaintext'] + b['plaintext'] == 0 else 1)"

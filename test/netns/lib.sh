@@ -59,6 +59,23 @@ wait_for() {
   return 1
 }
 
+# watch_wire NS IFACE SECONDS OUT ADDRESS…: counts the frames crossing IFACE (wire_count.py) into
+# OUT for SECONDS from the moment it returns; wait_wires waits for every counter started.
+WIRES=()
+watch_wire() {
+  local ns=$1 iface=$2 seconds=$3 out=$4
+  shift 4
+  rm -f "$out.ready"
+  ip netns exec "$ns" python3 "$(dirname "${BASH_SOURCE[0]}")/wire_count.py" "$out.ready" "$iface" "$seconds" "$@" >"$out" &
+  WIRES+=($!)
+  PIDS+=($!)
+  wait_for "the wire counter on $iface" 10 test -e "$out.ready"
+}
+wait_wires() {
+  wait "${WIRES[@]}" || true
+  WIRES=()
+}
+
 PASSED=0
 FAILED=0
 check() {
