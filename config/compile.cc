@@ -37,6 +37,8 @@ class Compiler {
     }
     compile_firewall();
     compile_user_firewall();
+    t_.management = {m_.management.https.port, m_.management.https.certificate,
+                     m_.management.https.private_key};
     compile_nat();
     compile_ipsec();
     compile_cifs();

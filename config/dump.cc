@@ -173,6 +173,10 @@ class Dumper {
     std::string logins;
     for (uint16_t i : u.login_interfaces) logins += (logins.empty() ? "" : ",") + iface(i);
     line("\nuser firewall ({}; login on {}):", u.enabled ? "enabled" : "disabled", logins);
+    const ManagementTables& m = t_.management;
+    line("  login portal https port {}, certificate {}", m.https_port,
+         m.certificate ? fmt::format("{} key {}", *m.certificate, secret(m.private_key))
+                       : std::string("self-signed (generated)"));
     for (const auto& user : u.users) {
       line("  user {} ({}) hash {}", user.name,
            user.authentication == FirewallUser::Auth::kLocal ? "local" : "radius", secret(user.password_hash));

@@ -230,6 +230,20 @@ struct UserFirewallSection : Located {
   std::vector<UserTemplate> templates;
 };
 
+// --- management ----------------------------------------------------------------------------
+
+// The box's HTTPS server (login portal now; management API and metrics later). Without a
+// certificate the box generates a self-signed one on first start.
+struct HttpsSettings : Located {
+  uint16_t port = 443;
+  std::optional<std::string> certificate;  // PEM file
+  std::optional<SecretRef> private_key;    // PEM, by reference only
+};
+
+struct ManagementSection : Located {
+  HttpsSettings https;
+};
+
 // --- NAT -----------------------------------------------------------------------------------
 
 struct OneToOneNat : Located {
@@ -432,6 +446,7 @@ struct Model {
   NatSection nat;
   FirewallSection firewall;
   UserFirewallSection user_firewall;
+  ManagementSection management;
   IpsecSection ipsec;
   CifsSection cifs;
 };

@@ -59,6 +59,7 @@ void parse_root(Reader& r, const YAML::Node& root, Model& model,
     parse_firewall(r, *n, model.firewall);
   }
   if (auto n = section("user_firewall")) parse_user_firewall(r, *n, model.user_firewall);
+  if (auto n = section("management")) parse_management(r, *n, model.management);
   if (auto n = section("ipsec")) parse_ipsec(r, *n, model.ipsec);
   if (auto n = section("cifs")) parse_cifs(r, *n, model.cifs);
   m.finish();

@@ -18,6 +18,7 @@ void parse_switches(Reader& r, const YAML::Node& n, std::vector<Switch>& out);
 void parse_nat(Reader& r, const YAML::Node& n, NatSection& out);
 void parse_firewall(Reader& r, const YAML::Node& n, FirewallSection& out);
 void parse_user_firewall(Reader& r, const YAML::Node& n, UserFirewallSection& out);
+void parse_management(Reader& r, const YAML::Node& n, ManagementSection& out);
 void parse_ipsec(Reader& r, const YAML::Node& n, IpsecSection& out);
 void parse_cifs(Reader& r, const YAML::Node& n, CifsSection& out);
 

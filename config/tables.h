@@ -144,6 +144,13 @@ struct UserFirewallTables {
   std::vector<UserTemplateEntry> templates;
 };
 
+// Control plane only (never encoded for the dataplane): the HTTPS server's settings.
+struct ManagementTables {
+  uint16_t https_port = 443;
+  std::optional<std::string> certificate;  // nullopt: self-signed, generated on first start
+  std::optional<SecretRef> private_key;    // set exactly when certificate is
+};
+
 struct OneToOneEntry {
   Ipv4Prefix real;
   Ipv4Prefix virtual_network;
@@ -279,6 +286,7 @@ struct Tables {
   std::vector<SwitchEntry> switches;
   FirewallTables firewall;
   UserFirewallTables user_firewall;
+  ManagementTables management;
   NatTables nat;
   IpsecTables ipsec;
   CifsTables cifs;

@@ -200,6 +200,7 @@ void validate(const Model& model, Diagnostics& diagnostics) {
   validate_network(ctx);
   validate_firewall(ctx);
   validate_user_firewall(ctx);
+  validate_management(ctx);
   validate_nat(ctx);
   validate_ipsec(ctx);
   validate_cifs(ctx);

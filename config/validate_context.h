@@ -57,6 +57,7 @@ struct ValidationContext {
 void validate_network(ValidationContext& ctx);
 void validate_firewall(ValidationContext& ctx);
 void validate_user_firewall(ValidationContext& ctx);
+void validate_management(ValidationContext& ctx);
 void validate_nat(ValidationContext& ctx);
 void validate_ipsec(ValidationContext& ctx);
 void validate_cifs(ValidationContext& ctx);
