@@ -22,6 +22,9 @@ PACKAGES=(
   # user firewall end-to-end tests (test/netns/user_firewall.sh): a real FreeRADIUS and radtest,
   # a headless Chromium driven by selenium through Debian's chromedriver, curl, mkpasswd (whois)
   freeradius freeradius-utils chromium chromium-driver python3-selenium curl whois
+  # the HTTPS login portal (control/portal/): libmicrohttpd over GnuTLS, radcli for RADIUS,
+  # libcrypt for local password hashes
+  libmicrohttpd-dev libgnutls28-dev libradcli-dev libcrypt-dev
 )
 # ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi

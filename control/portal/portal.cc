@@ -1,0 +1,198 @@
+// The login portal (portal.h): configuration, routing, and the login and logout flows.
+#include "control/portal/portal.h"
+
+#include <fmt/format.h>
+
+#include "control/portal/pages.h"
+
+namespace bulwark::control {
+namespace {
+
+// A user name as the log may show it: printable, bounded (someone may type a password there).
+std::string loggable(const std::string& name) {
+  std::string out;
+  for (unsigned char c : name.substr(0, 64)) out += (c < 0x20 || c == 0x7f) ? '?' : static_cast<char>(c);
+  return out + (name.size() > 64 ? "…" : "");
+}
+
+const std::string* field(const std::map<std::string, std::string>& m, const char* name) {
+  auto it = m.find(name);
+  return it == m.end() ? nullptr : &it->second;
+}
+
+// A form posted from another site's page (the browser names its origin) is refused: logins and
+// logouts come from the portal's own pages or from scripts, which send no Origin.
+bool cross_site(const HttpRequest& r) {
+  const std::string* origin = field(r.headers, "origin");
+  if (!origin) return false;
+  const std::string* host = field(r.headers, "host");
+  return !host || *origin != "https://" + *host;
+}
+
+}  // namespace
+
+Portal::Portal(PortalHooks hooks, std::string state_dir, Log log)
+    : hooks_(std::move(hooks)), state_dir_(std::move(state_dir)), log_(std::move(log)) {}
+
+Portal::~Portal() { stop(); }
+
+void Portal::stop() {
+  std::unique_ptr<HttpsServer> server;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    server = std::move(server_);
+    server_key_.clear();
+  }
+  server.reset();  // outside the lock: its workers may be waiting for it in status()
+}
+
+bool Portal::apply(const config::Tables& tables, const std::string& network_namespace, std::string& error) {
+  const config::UserFirewallTables& uf = tables.user_firewall;
+  if (!uf.enabled) {
+    stop();
+    std::lock_guard<std::mutex> lock(mutex_);
+    credentials_.reset();
+    return true;
+  }
+  if (!authenticator_.configure(uf, error)) {
+    stop();
+    error = "login portal: " + error;
+    return false;
+  }
+  HttpsServerOptions options;
+  options.network_namespace = network_namespace;
+  std::vector<std::pair<config::Ipv4Address, std::string>> interfaces;
+  for (uint16_t index : uf.login_interfaces) {
+    const config::InterfaceEntry& i = tables.interfaces.at(index);
+    for (const auto& a : i.addresses) {
+      options.listeners.push_back({a.prefix.address, tables.management.https_port});
+      interfaces.emplace_back(a.prefix.address, i.name);
+    }
+  }
+  auto credentials = load_server_credentials(tables.management, state_dir_, error);
+  if (!credentials) {
+    stop();
+    error = "login portal: " + error;
+    return false;
+  }
+  std::string key = network_namespace + "|" + credentials->fingerprint_sha256;
+  for (const auto& l : options.listeners) key += fmt::format("|{}:{}", l.address.str(), l.port);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    interfaces_ = interfaces;
+    if (server_ && key == server_key_) return true;  // same sockets, same certificate
+  }
+  stop();
+  options.certificate_pem = credentials->certificate_pem;
+  options.private_key_pem = credentials->private_key_pem;
+  auto server = HttpsServer::start(options, [this](const HttpRequest& r) { return handle(r); }, error);
+  if (!server) {
+    error = "login portal: " + error;
+    return false;
+  }
+  std::string where;
+  for (const auto& l : server->listeners()) where += fmt::format("{}{}:{}", where.empty() ? "" : ", ", l.address.str(), l.port);
+  log_(fmt::format("user firewall: login portal on https://{} (certificate SHA-256 {})", where,
+                   credentials->fingerprint_sha256));
+  std::lock_guard<std::mutex> lock(mutex_);
+  server_ = std::move(server);
+  server_key_ = key;
+  credentials_ = std::move(credentials);
+  return true;
+}
+
+std::string Portal::status(bool json) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> listeners;
+  if (server_) {
+    for (const auto& l : server_->listeners()) listeners.push_back(fmt::format("{}:{}", l.address.str(), l.port));
+  }
+  if (json) {
+    std::string list;
+    for (const auto& l : listeners) list += fmt::format("{}\"{}\"", list.empty() ? "" : ", ", l);
+    std::string cert = "null";
+    if (server_ && credentials_) {
+      cert = fmt::format("{{\"sha256\": \"{}\", \"self_signed\": {}}}", credentials_->fingerprint_sha256,
+                         credentials_->self_signed_generated ? "true" : "false");
+    }
+    return fmt::format("{{\"listeners\": [{}], \"certificate\": {}}}", list, cert);
+  }
+  if (!server_ || !credentials_) return "https: not serving (the user firewall is not enabled)\n";
+  std::string text;
+  for (const auto& l : listeners) text += fmt::format("{}{}", text.empty() ? "" : ", ", l);
+  return fmt::format("https: login portal on {}\nhttps certificate: {}, SHA-256 {}\n", text,
+                     credentials_->self_signed_generated ? "self-signed (generated by the box)" : "configured",
+                     credentials_->fingerprint_sha256);
+}
+
+std::string Portal::interface_of(config::Ipv4Address local) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [address, name] : interfaces_) {
+    if (address == local) return name;
+  }
+  return interfaces_.empty() ? std::string() : interfaces_.front().second;
+}
+
+HttpResponse Portal::handle(const HttpRequest& r) {
+  pages::Format f = pages::format_for(r);
+  bool read = r.method == "GET" || r.method == "HEAD";
+  if (r.path == "/" || r.path == "/login") {
+    if (read) {
+      auto session = hooks_.session_of(r.peer);
+      return session ? pages::logged_in(f, *session, std::chrono::system_clock::now()) : pages::login_form(f);
+    }
+    if (r.method == "POST" && r.path == "/login") return login(r);
+  } else if (r.path == "/logout") {
+    if (r.method == "POST") return logout(r);
+  } else {
+    return pages::error(f, 404, "Not found.");
+  }
+  HttpResponse answer = pages::error(f, 405, "Method not allowed.");
+  answer.headers.emplace_back("Allow", r.path == "/logout" ? "POST" : r.path == "/login" ? "GET, HEAD, POST" : "GET, HEAD");
+  return answer;
+}
+
+HttpResponse Portal::login(const HttpRequest& r) {
+  pages::Format f = pages::format_for(r);
+  if (cross_site(r)) return pages::error(f, 403, "A login must come from this box's own login page.");
+  const std::string* user = field(r.form, "username");
+  const std::string* password = field(r.form, "password");
+  const std::string* access = field(r.form, "access");
+  if (!user || !password || user->empty()) return pages::error(f, 400, "The form needs a username and a password.");
+  if (user->find('\0') != std::string::npos || password->find('\0') != std::string::npos) {
+    return pages::error(f, 400, "The username and password must not contain NUL characters.");
+  }
+  if (access && *access != "user_firewall") return pages::error(f, 400, "Unknown access type (expected user_firewall).");
+  const std::string who = fmt::format("user '{}' from {}", loggable(*user), r.peer.str());
+  auto now = LoginRateLimiter::Clock::now();
+  if (!limiter_.admit(r.peer, *user, now)) {
+    log_(fmt::format("user firewall: login of {} refused: too many failed logins", who));
+    return pages::rate_limited(f);
+  }
+  AuthResult auth = authenticator_.authenticate(*user, *password, r.local);
+  std::string detail = auth.detail.empty() ? "" : " (" + auth.detail + ")";
+  if (auth.verdict == AuthVerdict::kServersUnavailable) {
+    log_(fmt::format("user firewall: login of {} failed: no RADIUS server answered{}", who, detail));
+    return pages::authentication_unavailable(f);
+  }
+  if (auth.verdict == AuthVerdict::kRejected) {
+    limiter_.record_failure(r.peer, *user, now);
+    log_(fmt::format("user firewall: login of {} failed: wrong password or unknown user{}", who, detail));
+    return pages::login_failed(f);
+  }
+  limiter_.record_success(r.peer, now);
+  LoginOutcome outcome = hooks_.login({*user, r.peer, interface_of(r.local), auth.method});
+  if (!outcome.ok) {
+    log_(fmt::format("user firewall: login of {} refused: {}", who, outcome.error));
+    return pages::login_refused(f, outcome.error);
+  }
+  return pages::logged_in(f, outcome.session, std::chrono::system_clock::now());
+}
+
+HttpResponse Portal::logout(const HttpRequest& r) {
+  pages::Format f = pages::format_for(r);
+  if (cross_site(r)) return pages::error(f, 403, "A logout must come from this box's own page.");
+  return pages::logged_out(f, hooks_.logout(r.peer));
+}
+
+}  // namespace bulwark::control
