@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "config/config.h"
+#include "config/user_grants.h"
 #include "control/dataplane_client.h"
 #include "control/exception_path.h"
 #include "config/control_server.h"
@@ -43,9 +44,15 @@ Message ControlDaemon::reload() {
   adopt_runtime_state(*loaded.tables);
   Message result = push(*loaded.tables, report);
   if (result.type == MessageType::kApplied) {
+    const std::string ns = options_.exception_path ? loaded.tables->dataplane.exception_namespace : std::string();
+    sessions_.configure(*applied_);
+    std::string portal_error;
+    if (!portal_.apply(*applied_, ns, portal_error)) {
+      announce("user firewall: " + portal_error);
+      result.payload += "warning: " + portal_error + "\n";
+    }
     cifs_.apply(*loaded.tables);
-    iked_.configure(!loaded.tables->ipsec.connections.empty(),
-                    options_.exception_path ? loaded.tables->dataplane.exception_namespace : std::string());
+    iked_.configure(!loaded.tables->ipsec.connections.empty(), ns);
   }
   return result;
 }
@@ -84,7 +91,10 @@ Message ControlDaemon::push(config::Tables t, std::string report) {
     return {MessageType::kError, report + "dataplane refused the tables: " + reply->payload + "\n"};
   }
   generation_ = t.generation;
-  log_file_ = t.log_file;
+  {
+    std::lock_guard<std::mutex> log_lock(log_mutex_);
+    log_file_ = t.log_file;
+  }
   if (options_.exception_path && !configure_exception_path(t, error)) {
     report += "warning: exception path: " + error + "\n";
   }
@@ -184,6 +194,7 @@ void ControlDaemon::resync_dataplane() {
   const uint64_t ours = generation_;
   Message result = push(*applied_, "");
   resync_refused_for_ = result.type == MessageType::kApplied ? ~uint64_t{0} : running;  // say it once
+  if (result.type == MessageType::kApplied) sessions_.resync();  // its logged-in users too
   fmt::print("bulwark-dataplane runs generation {}, not {}: tables sent again\n{}", running, ours, result.payload);
   std::fflush(stdout);
 }
@@ -240,30 +251,74 @@ void ControlDaemon::expire_records() {
   }
 }
 
+void ControlDaemon::log_line(const std::string& line) {
+  syslog(LOG_INFO, "%s", line.c_str());
+  std::lock_guard<std::mutex> lock(log_mutex_);
+  if (log_file_.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(log_file_).parent_path(), ec);
+  std::ofstream file(log_file_, std::ios::app);
+  if (!file) return;
+  auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  file << stamp << " " << line << "\n";
+}
+
 void ControlDaemon::forward_log() {
   std::string error;
   auto reply = request(options_.dataplane_socket, {MessageType::kGetLog, {}}, error);
   if (!reply || reply->type != MessageType::kLog || reply->payload.empty()) return;
-  std::ofstream file;
-  if (!log_file_.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(log_file_).parent_path(), ec);
-    file.open(log_file_, std::ios::app);
-  }
   size_t start = 0;
   while (start < reply->payload.size()) {
     size_t end = reply->payload.find('\n', start);
     if (end == std::string::npos) end = reply->payload.size();
-    std::string line = reply->payload.substr(start, end - start);
-    syslog(LOG_INFO, "%s", line.c_str());
-    if (file) {
-      auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-      char stamp[32];
-      std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", std::localtime(&now));
-      file << stamp << " " << line << "\n";
-    }
+    log_line(reply->payload.substr(start, end - start));
     start = end + 1;
   }
+}
+
+UserSessions::Backend ControlDaemon::session_backend() {
+  UserSessions::Backend b;
+  b.push = [this](const config::UserGrants& grants, std::string& error) {
+    auto reply = request(options_.dataplane_socket, {MessageType::kUserGrants, config::encode_user_grants(grants)},
+                         error);
+    if (!reply) return false;
+    if (reply->type != MessageType::kApplied) {
+      error = reply->payload;
+      return false;
+    }
+    return true;
+  };
+  b.activity = [this]() -> std::optional<std::vector<config::SessionActivity>> {
+    std::string error;
+    auto reply = request(options_.dataplane_socket, {MessageType::kUserActivity, {}}, error);
+    if (!reply || reply->type != MessageType::kApplied) return std::nullopt;
+    return config::decode_session_activity(reply->payload, error);
+  };
+  b.log = [this](const std::string& line) { announce(line); };
+  return b;
+}
+
+void ControlDaemon::announce(const std::string& line) {
+  log_line(line);
+  std::lock_guard<std::mutex> lock(log_mutex_);  // one line at a time on stdout as well
+  fmt::print("{}\n", line);
+  std::fflush(stdout);
+}
+
+Message ControlDaemon::users(const std::string& request_text) {
+  std::vector<std::string> f = config::split_fields(request_text, 2);
+  if (f[0] == "list") return {MessageType::kApplied, sessions_.list(f[1] == "json")};
+  if (f[0] == "logout") {
+    size_t ended = sessions_.logout(f[1], "bulwark users logout");
+    if (ended == 0) return {MessageType::kError, fmt::format("no logged-in user or address '{}'\n", f[1])};
+    return {MessageType::kApplied, fmt::format("logged out {} session{}\n", ended, ended == 1 ? "" : "s")};
+  }
+  if (f[0] == "portal") return {MessageType::kApplied, portal_.status(f[1] == "json")};
+  return {MessageType::kError, "expected list, logout NAME|ADDRESS or portal\n"};
 }
 
 int ControlDaemon::run() {
@@ -300,7 +355,8 @@ int ControlDaemon::run() {
         case MessageType::kSwitch: return switch_(m.payload);
         case MessageType::kCifs: return cifs_.request(m.payload);
         case MessageType::kVpnState: return vpn_state(m.payload);
-        default: return {MessageType::kError, "bulwark-control answers reload, record, switch and cifs requests"};
+        case MessageType::kUsers: return users(m.payload);
+        default: return {MessageType::kError, "bulwark-control answers reload, record, switch, cifs and users requests"};
       }
     }, running_);
   });
@@ -308,7 +364,10 @@ int ControlDaemon::run() {
   for (unsigned tick = 0; running_; ++tick) {
     forward_log();
     expire_records();
-    if (tick % 10 == 0) resync_dataplane();
+    if (tick % 10 == 0) {
+      resync_dataplane();
+      sessions_.tick();
+    }
     cifs_.tick();
     if (iked_.poll()) iked_exited();
     if (reload_requested_.exchange(false)) {
@@ -319,6 +378,7 @@ int ControlDaemon::run() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   socket_thread.join();
+  portal_.stop();
   iked_.stop();
   return 0;
 }

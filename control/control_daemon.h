@@ -16,6 +16,8 @@
 #include "config/tables.h"
 #include "control/cifs/monitor.h"
 #include "control/iked_supervisor.h"
+#include "control/portal/portal.h"
+#include "control/user_firewall/sessions.h"
 
 #include <chrono>
 #include <map>
@@ -40,7 +42,9 @@ class ControlDaemon {
       : options_(std::move(options)),
         cifs_(options_.state_dir),
         iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.control_socket,
-               options_.config_files}) {}
+               options_.config_files}),
+        sessions_(session_backend()),
+        portal_(sessions_.hooks(), options_.state_dir, [this](const std::string& line) { announce(line); }) {}
 
   int run();
   void stop() { running_ = false; }
@@ -56,6 +60,8 @@ class ControlDaemon {
   // Once a second: a restarted dataplane (another generation than ours) gets the tables again.
   void resync_dataplane();
   void iked_exited();
+  // `bulwark users`: "list\tjson|text", "logout\tNAME|ADDRESS", "portal\tjson|text".
+  config::Message users(const std::string& request);
 
  private:
   ControlOptions options_;
@@ -63,7 +69,8 @@ class ControlDaemon {
   std::atomic<bool> reload_requested_{false};
   std::mutex reload_mutex_;  // SIGHUP and socket requests may overlap
   uint64_t generation_ = 0;
-  std::string log_file_;  // from the last applied configuration (system.log_file)
+  std::mutex log_mutex_;   // log_line runs on the portal's threads too
+  std::string log_file_;  // from the last applied configuration (system.log_file); under log_mutex_
 
   // Runtime state of rule records and switches, kept across reloads for names that remain.
   // A record controlled by a switch follows it; switching a record on starts its deactivation
@@ -77,6 +84,14 @@ class ControlDaemon {
 
   cifs::CifsMonitor cifs_;
   IkedSupervisor iked_;
+  UserSessions sessions_;  // the user firewall's logged-in users
+  Portal portal_;          // their HTTPS login page (after sessions_: it calls into them)
+
+  UserSessions::Backend session_backend();
+  // Writes one line to syslog and to the configured log file.
+  void log_line(const std::string& line);
+  // log_line, and the same line on stdout (the service's journal).
+  void announce(const std::string& line);
 
   // Applies the runtime record states to `t` and pushes it as the next generation.
   config::Message push(config::Tables t, std::string report);

@@ -23,7 +23,11 @@ int parse(const std::vector<std::string>& args, const std::string& usage, const 
   options.add_options()("help,h", "show this help")(
       "socket", po::value<std::string>()->default_value(socket_default), "daemon socket");
   if (with_json) options.add_options()("json", "print JSON");
-  if (usage.rfind("usage: bulwark status", 0) == 0) options.add_options()("rules", "per-rule hit counters");
+  if (usage.rfind("usage: bulwark status", 0) == 0) {
+    options.add_options()("rules", "per-rule hit counters")(
+        "control-socket", po::value<std::string>()->default_value("/run/bulwark/control.sock"),
+        "bulwark-control socket, for the HTTPS service and the user firewall");
+  }
   std::string command = usage.substr(std::string("usage: bulwark ").size());
   return parse_command_line(args, options, {}, vm, command.substr(0, command.find(' ')));
 }
@@ -62,7 +66,25 @@ int run_status(const std::vector<std::string>& args) {
   if (int rc = ask(vm["socket"].as<std::string>(), MessageType::kGetStatus, MessageType::kStatus, payload, what)) {
     return rc;
   }
-  std::cout << payload << (vm.count("json") ? "\n" : "");
+  // The HTTPS service (certificate fingerprint) and the logged-in users, from bulwark-control
+  // when it runs; the dataplane's counters stand alone otherwise.
+  std::string portal;
+  if (!vm.count("rules")) {
+    std::string error;
+    auto reply = control::request(vm["control-socket"].as<std::string>(),
+                                  {MessageType::kUsers, vm.count("json") ? "portal\tjson" : "portal\ttext"}, error);
+    if (reply && reply->type == MessageType::kApplied) portal = reply->payload;
+  }
+  if (vm.count("json")) {
+    size_t end = payload.rfind('}');
+    if (!portal.empty() && end != std::string::npos) {
+      while (!portal.empty() && portal.back() == '\n') portal.pop_back();
+      payload.insert(end, ", \"https\": " + portal);
+    }
+    std::cout << payload << "\n";
+  } else {
+    std::cout << payload << portal;
+  }
   return 0;
 }
 
