@@ -114,7 +114,7 @@ code_radius=$(login $H11 192.168.1.13 pwerner "wrong password"); cp "$TMP/login.
 code_unknown=$(login $H11 192.168.1.14 nosuchuser "wrong password"); cp "$TMP/login.body" "$TMP/unknown.body"
 check "a wrong password is refused with 401 or 403 (HTTP $code_local)" \
   sh -c "test '$code_local' = 401 -o '$code_local' = 403"
-check "a wrong RADIUS password gets the same status and byte-identical body" \
+check "a wrong RADIUS password gets the same status and byte-identical body (HTTP $code_radius)" \
   sh -c "test '$code_radius' = '$code_local' && cmp -s '$TMP/wrong-local.body' '$TMP/wrong-radius.body'"
 check "an unknown user gets the same status and byte-identical body (HTTP $code_unknown)" \
   sh -c "test '$code_unknown' = '$code_local' && cmp -s '$TMP/wrong-local.body' '$TMP/unknown.body'"

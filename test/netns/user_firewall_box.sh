@@ -117,8 +117,8 @@ user_firewall:
     - {name: sshort, authentication: local, password_hash: {file: $TMP/sshort.hash}}
     - {name: ddyn, authentication: local, password_hash: {file: $TMP/ddyn.hash}}
   radius_servers:
-    - {address: 10.1.0.5, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 1s}
-    - {address: 10.1.0.6, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 1s}
+    - {address: 10.1.0.5, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 3s}
+    - {address: 10.1.0.6, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 3s}
   templates:
     - name: Access Web-Server (HTTP)
       timeout: 10m
