@@ -182,8 +182,11 @@ bool Pipeline::track(const Generation& g, rte_mbuf* m, uint16_t ip_offset, uint6
       if (conntrack::Entry* e = conntrack_.lookup(inner.reversed(), now, d)) {
         conntrack::FlowKey reply = conntrack_.reply_key(*e);
         if (!(reply == e->key.reversed())) {
+          // The embedded packet as its sender sent it, the error to that sender; and when the
+          // embedded destination was translated (a forwarded or 1:1 host, or a router on its
+          // side, reports it), the error comes from the address that side is known by outside.
           const conntrack::FlowKey& to = d == Direction::kReply ? e->key : reply;
-          nat::rewrite_icmp_error(bytes, available, to, to.src);
+          nat::rewrite_icmp_error(bytes, available, to, to.src, to.dst != inner.dst ? to.dst : 0);
         }
         counters_.event(Event::related_icmp);
         return true;
@@ -298,9 +301,9 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     }
     if (action == config::ActionKind::kReject) {
       if (flow.key.protocol == config::kProtoTcp && !flow.trailing_fragment) {
-        send_tcp_reset(g, m, ip_offset, now);
+        send_tcp_reset(g, m, ip_offset, flow.key, now);
       } else {
-        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now);
+        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now, &flow.key);
       }
       drop(m, DropReason::filter_reject);
       return false;
@@ -402,11 +405,11 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
       // The answer goes back through the tunnel (send_generated_ip protects it), from the box's
       // address on the side of the tunnel's local network, which the tunnel carries.
       if (flow.key.protocol == config::kProtoTcp && !flow.trailing_fragment) {
-        send_tcp_reset(g, m, ip_offset, now);
+        send_tcp_reset(g, m, ip_offset, flow.key, now);
       } else if (incoming && out >= 0) {
-        send_icmp_error(g, m, ip_offset, static_cast<uint16_t>(out), 0, kIcmpUnreachable, 3, 0, now);
+        send_icmp_error(g, m, ip_offset, static_cast<uint16_t>(out), 0, kIcmpUnreachable, 3, 0, now, &flow.key);
       } else {
-        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now);
+        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now, &flow.key);
       }
       drop(m, DropReason::filter_reject);
       return false;
@@ -608,7 +611,7 @@ void Pipeline::age(uint64_t now) {
 namespace bulwark::dataplane {
 
 void Pipeline::send_tcp_reset(const Generation& g, const rte_mbuf* offending, uint16_t ip_offset,
-                              uint64_t now) {
+                              const conntrack::FlowKey& original, uint64_t now) {
   const auto* ip = rte_pktmbuf_mtod_offset(offending, const Ipv4Header*, ip_offset);
   size_t ihl = ip->header_length();
   const auto* tcp = reinterpret_cast<const TcpHeader*>(reinterpret_cast<const uint8_t*>(ip) + ihl);
@@ -632,12 +635,12 @@ void Pipeline::send_tcp_reset(const Generation& g, const rte_mbuf* offending, ui
   out->fragment = Be16{};
   out->ttl = 64;
   out->protocol = config::kProtoTcp;
-  out->src = ip->dst;
-  out->dst = ip->src;
+  out->src = Be32::from_host(original.dst);
+  out->dst = Be32::from_host(original.src);
   ipv4_set_checksum(*out);
   auto* rst = reinterpret_cast<TcpHeader*>(out + 1);
-  rst->src_port = tcp->dst_port;
-  rst->dst_port = tcp->src_port;
+  rst->src_port = Be16::from_host(original.dst_port);
+  rst->dst_port = Be16::from_host(original.src_port);
   rst->data_offset = 5 << 4;
   rst->window = Be16{};
   rst->urgent = Be16{};

@@ -78,6 +78,10 @@ class Pipeline : private conntrack::SessionObserver {
     }
   };
 
+  // The tuple an ICMP error about the flow's packet must restore: none once the packet is the
+  // outer one of an SA (its errors are about what the box itself sends).
+  static const conntrack::FlowKey* original_of(const Flow& f) { return f.encapsulated ? nullptr : &f.key; }
+
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
 
   // Processes `n` frames received on DPDK port `port` at clock time `now`. `handed_over`: the
@@ -140,10 +144,14 @@ class Pipeline : private conntrack::SessionObserver {
                                     uint16_t vlan, uint16_t l3_offset, uint64_t now);
   [[gnu::noinline]] void send_arp_request(const Generation& g, uint16_t interface, uint16_t vlan,
                                           uint32_t target);
-  // `offending`'s IPv4 header starts `ip_offset` bytes into the frame.
+  // `offending`'s IPv4 header starts `ip_offset` bytes into the frame. `original`: the
+  // packet's tuple as it arrived when it has been translated since (docs/nat.md, "ICMP"): the
+  // error then quotes it as it arrived, goes to its original source and, when its destination
+  // was translated, comes from the address the sender used.
   [[gnu::noinline]] void send_icmp_error(const Generation& g, const rte_mbuf* offending,
                                          uint16_t ip_offset, uint16_t interface, uint16_t vlan,
-                                         uint8_t type, uint8_t code, uint16_t mtu, uint64_t now);
+                                         uint8_t type, uint8_t code, uint16_t mtu, uint64_t now,
+                                         const conntrack::FlowKey* original = nullptr);
   [[gnu::noinline]] void fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
                                            uint64_t now);
   // Splits `m`, which starts at its IPv4 header, into at most `capacity` pieces of `mtu` bytes
@@ -221,12 +229,21 @@ class Pipeline : private conntrack::SessionObserver {
   // With "abort existing connections on reconfiguration": is a connection accepted under an
   // older generation still allowed? Marks it as checked against `g`.
   [[gnu::noinline]] bool recheck(const Generation& g, conntrack::Entry& e);
+  // The reset answers the segment as it arrived (`original`: its tuple before any translation):
+  // from the address and port the sender used, never from a translated host's own.
   [[gnu::noinline]] void send_tcp_reset(const Generation& g, const rte_mbuf* offending,
-                                        uint16_t ip_offset, uint64_t now);
+                                        uint16_t ip_offset, const conntrack::FlowKey& original,
+                                        uint64_t now);
   [[gnu::noinline]] void log_decision(const rte_mbuf* m, uint16_t ip_offset, const FilterRule& rule,
                                       uint16_t in, int out, uint64_t now, const UserMatch* user = nullptr);
   bool icmp_allowed(uint64_t now);
   void drop_pending(Pending& p, DropReason reason);
+  // A next hop that never answered ARP: every forwarded packet held for it gets an ICMP host
+  // unreachable (RFC 1812 4.3.3.1, rate-limited like every error), then they are dropped.
+  [[gnu::noinline]] void unreachable_pending(const Generation& g, Pending& p, uint64_t now);
+  // The host unreachable for one held packet (which starts at its IPv4 header, routed: TTL
+  // decremented, possibly translated), about the packet as it arrived.
+  void send_host_unreachable(const Generation& g, rte_mbuf* held, uint64_t now);
   // Drops a frame already marked with its TxKind: a forwarded one counts under `reason`, a
   // generated one as a lost generated frame.
   void discard(rte_mbuf* m, DropReason reason);

@@ -8,6 +8,7 @@
 #include "dataplane/checksum.h"
 #include "dataplane/headers.h"
 #include "dataplane/pipeline.h"
+#include "nat/rewrite.h"
 
 namespace bulwark::dataplane {
 namespace {
@@ -142,9 +143,8 @@ bool Pipeline::icmp_allowed(uint64_t now) {
 
 void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, uint16_t ip_offset,
                                uint16_t interface, uint16_t vlan, uint8_t type, uint8_t code,
-                               uint16_t mtu, uint64_t now) {
+                               uint16_t mtu, uint64_t now, const conntrack::FlowKey* original) {
   const auto* orig = rte_pktmbuf_mtod_offset(offending, const Ipv4Header*, ip_offset);
-  uint32_t src = orig->src.to_host();
   // RFC 1812 4.3.2.7: never about ICMP errors, non-first fragments, or from broadcasts.
   if (orig->fragment_offset() != 0) return;
   if (orig->protocol == 1 &&
@@ -153,9 +153,14 @@ void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, u
         reinterpret_cast<const uint8_t*>(orig) + orig->header_length());
     if (is_icmp_error(icmp->type)) return;
   }
+  const uint32_t src = original ? original->src : orig->src.to_host();
   const AttachedNetwork* net = g.network_for(interface, vlan, src);
   if (net && src == net->broadcast) return;
-  uint32_t from = g.first_address(interface, vlan);
+  // From the box's address toward the sender, or, when the packet's destination was translated
+  // (port forwarding, 1:1 NAT), from the address the sender sent it to: never from, or about,
+  // the internal host.
+  const bool destination_translated = original && original->dst != orig->dst.to_host();
+  uint32_t from = destination_translated ? original->dst : g.first_address(interface, vlan);
   if (from == 0 || !icmp_allowed(now)) return;
 
   uint32_t quote = std::min<uint32_t>(orig->total_length.to_host(),
@@ -193,6 +198,9 @@ void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, u
   if (const void* data = rte_pktmbuf_read(offending, ip_offset, quote, icmp + 1); data != icmp + 1) {
     std::memcpy(icmp + 1, data, quote);
   }
+  // Translated since it arrived: the quote is turned back into what the sender sent (the same
+  // incremental updates in reverse restore its checksums).
+  if (original) nat::rewrite(reinterpret_cast<uint8_t*>(icmp + 1), quote, *original);
   icmp->checksum = Be16::from_host(internet_checksum(icmp, sizeof(IcmpHeader) + quote));
   counters_.event(Event::icmp_errors_sent);
   send_generated_ip(g, m, now);
@@ -351,10 +359,42 @@ void Pipeline::service(const Generation& g, uint64_t now) {
       p.last_request = now;
       send_arp_request(g, p.interface, p.vlan, p.ip);
     } else {
-      drop_pending(p, DropReason::neighbour_unresolved);
+      unreachable_pending(g, p, now);
     }
   }
   flush_drops();
+}
+
+void Pipeline::unreachable_pending(const Generation& g, Pending& p, uint64_t now) {
+  for (uint8_t i = 0; i < p.count; ++i) {
+    if (tx_kind(p.packets[i]) == TxKind::kForwarded) send_host_unreachable(g, p.packets[i], now);
+  }
+  drop_pending(p, DropReason::neighbour_unresolved);
+}
+
+void Pipeline::send_host_unreachable(const Generation& g, rte_mbuf* held, uint64_t now) {
+  auto* ip = rte_pktmbuf_mtod(held, Ipv4Header*);
+  const size_t available = rte_pktmbuf_data_len(held);
+  conntrack::FlowKey now_key;
+  if (!nat::read_tuple(reinterpret_cast<const uint8_t*>(ip), available, now_key)) return;
+  // The packet's tuple as it arrived: its connection's other direction is the reversed tuple
+  // as it is now (the translated view); no connection (unfiltered traffic): not translated.
+  conntrack::FlowKey original = now_key;
+  conntrack::Direction d;
+  if (conntrack::Entry* e = conntrack_.lookup(now_key.reversed(), now, d)) {
+    original = d == conntrack::Direction::kReply ? e->key : conntrack_.reply_key(*e);
+  }
+  // What the box sends itself (ESP of a tunnel, its own answers) has no sender to tell.
+  if (g.is_local(original.src)) return;
+  const int32_t hop = g.route(original.src);
+  if (hop < 0) return;
+  const NextHop& back = g.next_hop(hop);
+  // Routing took one off the TTL: the quote shows the one the sender chose.
+  if (ip->ttl < 255) {
+    ++ip->ttl;
+    ipv4_set_checksum(*ip);
+  }
+  send_icmp_error(g, held, 0, back.interface, back.vlan, kIcmpUnreachable, 1, 0, now, &original);
 }
 
 void Pipeline::drop_held() {

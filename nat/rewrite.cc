@@ -79,14 +79,12 @@ void rewrite(uint8_t* ip, size_t available, const conntrack::FlowKey& to) {
   uint8_t* l4 = ip + ihl;
   uint8_t* l4_sum = nullptr;
   bool ports = false;
-  if (!trailing_fragment(ip)) {
-    if (ip[9] == kTcp && available >= ihl + 18) {
-      l4_sum = l4 + 16;
-      ports = true;
-    } else if (ip[9] == kUdp && available >= ihl + 8) {
-      l4_sum = get16(l4 + 6) != 0 ? l4 + 6 : nullptr;
-      ports = true;
-    }
+  if (!trailing_fragment(ip) && (ip[9] == kTcp || ip[9] == kUdp)) {
+    // The ports are the first four bytes; the checksum is adjusted only when it is there (an
+    // ICMP error may quote as little as 8 bytes of TCP, RFC 792).
+    ports = available >= ihl + 4;
+    if (ip[9] == kTcp && available >= ihl + 18) l4_sum = l4 + 16;
+    if (ip[9] == kUdp && available >= ihl + 8 && get16(l4 + 6) != 0) l4_sum = l4 + 6;
   }
   set_address(ip, ip + 12, to.src, l4_sum);
   set_address(ip, ip + 16, to.dst, l4_sum);
@@ -101,7 +99,7 @@ void rewrite(uint8_t* ip, size_t available, const conntrack::FlowKey& to) {
 }
 
 bool rewrite_icmp_error(uint8_t* ip, size_t available, const conntrack::FlowKey& inner_to,
-                        uint32_t outer_dst) {
+                        uint32_t outer_dst, uint32_t outer_src) {
   size_t ihl = header_length(ip);
   if (available < ihl + 8 + 20) return false;
   uint8_t* icmp = ip + ihl;
@@ -110,17 +108,19 @@ bool rewrite_icmp_error(uint8_t* ip, size_t available, const conntrack::FlowKey&
   size_t inner_ihl = header_length(inner);
   if (inner_ihl < 20 || inner_available < inner_ihl) return false;
   // Changes to the embedded packet change the ICMP checksum: track them as 16-bit words.
-  uint8_t before[60 + 8];
-  size_t covered = std::min<size_t>(inner_available, inner_ihl + 8);
+  // The first 20 transport bytes hold every field a rewrite touches (TCP's checksum included).
+  uint8_t before[60 + 20];
+  size_t covered = std::min<size_t>(inner_available, inner_ihl + 20);
   std::memcpy(before, inner, covered);
-  // The embedded transport checksum covers data we do not have: only its port/address parts
-  // are adjusted, which keeps it consistent with what the peer sent.
+  // The embedded transport checksum covers data we may not have: it is adjusted for the
+  // changed addresses and ports, which keeps it consistent with what the peer sent.
   rewrite(inner, covered, inner_to);
   for (size_t i = 0; i + 1 < covered; i += 2) {
     uint16_t old_word = get16(before + i), new_word = get16(inner + i);
     if (old_word != new_word) adjust(icmp + 2, old_word, new_word);
   }
   set_address(ip, ip + 16, outer_dst, nullptr);
+  if (outer_src != 0) set_address(ip, ip + 12, outer_src, nullptr);
   return true;
 }
 

@@ -21,11 +21,12 @@ bool read_tuple(const uint8_t* ip, size_t available, conntrack::FlowKey& key);
 // packet has a transport header). `available` bytes are in the buffer.
 void rewrite(uint8_t* ip, size_t available, const conntrack::FlowKey& to);
 
-// For an ICMP error at `ip`: rewrites the embedded packet to `inner_to` and the outer
-// destination to `outer_dst`, keeping every checksum right (the embedded header checksum, the
-// embedded transport checksum where it is complete enough to matter, and the ICMP checksum).
-// False when the embedded packet is cut short.
+// For an ICMP error at `ip`: rewrites the embedded packet to `inner_to` (addresses, and ports
+// or query identifier even when only 8 transport bytes are quoted), the outer destination to
+// `outer_dst` and, unless it is 0, the outer source to `outer_src`, keeping every checksum right
+// (the embedded header checksum, the embedded transport checksum where it is quoted, and the
+// ICMP checksum). False when the embedded packet is cut short.
 bool rewrite_icmp_error(uint8_t* ip, size_t available, const conntrack::FlowKey& inner_to,
-                        uint32_t outer_dst);
+                        uint32_t outer_dst, uint32_t outer_src = 0);
 
 }  // namespace bulwark::nat

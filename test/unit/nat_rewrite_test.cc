@@ -157,6 +157,65 @@ TEST_CASE("an ICMP error about a translated connection is rewritten inside and o
   check_all(rewritten);  // the embedded UDP checksum still matches its (complete) datagram
 }
 
+namespace {
+
+// An ICMP error from `from` to `to` quoting the first `quoted` bytes of `inner`.
+std::vector<uint8_t> icmp_error_about(const std::vector<uint8_t>& inner, size_t quoted, uint32_t from, uint32_t to) {
+  std::vector<uint8_t> b(20 + 8 + quoted, 0);
+  b[0] = 0x45;
+  put16(b, 2, static_cast<uint16_t>(b.size()));
+  b[8] = 64;
+  b[9] = 1;
+  put32(b, 12, from);
+  put32(b, 16, to);
+  b[20] = 11;
+  std::copy(inner.begin(), inner.begin() + static_cast<long>(quoted), b.begin() + 28);
+  put16(b, 10, fold(sum16(b, 0, 20)));
+  put16(b, 22, fold(sum16(b, 20, b.size() - 20)));
+  return b;
+}
+
+}  // namespace
+
+TEST_CASE("an ICMP error quoting 8 bytes of TCP gets its ports translated too", "[nat]") {
+  // Time exceeded from a router about the masqueraded SYN 198.51.100.2:40000 -> 8.8.8.8:80.
+  auto syn = packet(6, 0xc6336402, 0x08080808, 40000, 80, 0);
+  finish_l4(syn);
+  auto b = icmp_error_about(syn, 28, 0xcb007101, 0xc6336402);
+  REQUIRE(nat::rewrite_icmp_error(b.data(), b.size(), {0x0a000005, 0x08080808, 1000, 80, 6, 0, 0}, 0x0a000005));
+  check_all(b);
+  std::vector<uint8_t> inner(b.begin() + 28, b.end());
+  FlowKey key;
+  REQUIRE(nat::read_tuple(inner.data(), inner.size(), key));
+  CHECK(key == FlowKey{0x0a000005, 0x08080808, 1000, 80, 6, 0, 0});
+  CHECK(fold(sum16(inner, 0, 20)) == 0);
+}
+
+TEST_CASE("an ICMP error quoting a whole TCP segment keeps its TCP checksum right", "[nat]") {
+  auto syn = packet(6, 0xc6336402, 0x08080808, 40000, 80, 6);
+  finish_l4(syn);
+  auto b = icmp_error_about(syn, syn.size(), 0x08080808, 0xc6336402);
+  REQUIRE(nat::rewrite_icmp_error(b.data(), b.size(), {0x0a000005, 0x08080808, 1000, 80, 6, 0, 0}, 0x0a000005));
+  check_all(b);
+  std::vector<uint8_t> inner(b.begin() + 28, b.end());
+  check_all(inner);  // the embedded TCP checksum matches the translated segment
+}
+
+TEST_CASE("an ICMP error from a translated host gets the address it is known by outside", "[nat]") {
+  // 10.1.1.10 is 192.168.1.200 by 1:1 NAT: its port unreachable about 10.1.0.100 -> .200:5001
+  // must leave from 10.1.1.10 and quote 10.1.1.10.
+  auto datagram = packet(17, 0x0a010064, 0xc0a801c8, 7001, 5001, 5);
+  finish_l4(datagram);
+  auto b = icmp_error_about(datagram, datagram.size(), 0xc0a801c8, 0x0a010064);
+  REQUIRE(nat::rewrite_icmp_error(b.data(), b.size(), {0x0a010064, 0x0a01010a, 7001, 5001, 17, 0, 0}, 0x0a010064,
+                                  0x0a01010a));
+  check_all(b);
+  CHECK(get16(b, 12) == 0x0a01);
+  CHECK(get16(b, 14) == 0x010a);
+  std::vector<uint8_t> inner(b.begin() + 28, b.end());
+  check_all(inner);
+}
+
 TEST_CASE("truncated packets are refused, never overrun", "[nat]") {
   auto b = packet(6, 1, 2, 3, 4);
   FlowKey k;

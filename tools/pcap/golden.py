@@ -446,10 +446,10 @@ def nat_icmp_error(frame, src_mac, dst_mac, outer_src=None, outer_dst=None, inne
     it (docs/nat.md, "Checksums and ICMP"): routed like `routed` (TTL minus one), the outer
     addresses replaced where given, the embedded packet's addresses and ports (or ICMP
     identifier) replaced where given, the embedded IPv4 header checksum and the outer ICMP and
-    IPv4 checksums computed from scratch. The embedded transport checksum is left as it is; the
-    contract does not say whether it follows the embedded ports, so the builder only accepts
-    embedded packets where that makes no difference: a UDP checksum of zero, or unchanged
-    transport fields (and, for TCP and UDP, addresses)."""
+    IPv4 checksums computed from scratch. The embedded transport checksum follows the embedded
+    addresses and ports where the error quotes it (a quote of 8 TCP bytes has none): the builder
+    computes it from scratch, so a changed, quoted checksum needs the complete embedded packet
+    (or a UDP checksum of zero, which stays zero)."""
     ip = bytearray(ip_packet(frame))
     ihl = _replace_tuple(ip, outer_src, outer_dst)
     assert ip[9] == 1 and ip[ihl] in (3, 4, 5, 11, 12), "not an ICMP error"
@@ -467,10 +467,17 @@ def nat_icmp_error(frame, src_mac, dst_mac, outer_src=None, outer_dst=None, inne
     changes_l4 = before[inner_ihl:] != bytes(inner[inner_ihl:])
     if inner[9] in (6, 17):  # the pseudo header covers the addresses
         changes_l4 = changes_l4 or before[12:20] != bytes(inner[12:20])
-    if changes_l4 and inner[9] in (1, 6, 17):
-        udp_none = inner[9] == 17 and inner[inner_ihl + 6:inner_ihl + 8] == b"\0\0"
-        assert udp_none, "embedded transport checksum would need a decision: use UDP with " \
-                         "checksum 0 in the translated flow"
+    proto = inner[9]
+    quoted_sum = (proto == 6 and len(inner) >= inner_ihl + 18) or \
+        (proto == 17 and inner[inner_ihl + 6:inner_ihl + 8] != b"\0\0") or proto == 1
+    if changes_l4 and quoted_sum:
+        complete = len(inner) == struct.unpack("!H", inner[2:4])[0]
+        assert complete, "a changed embedded transport checksum needs the complete embedded " \
+                         "packet (or UDP checksum 0, or a quote of 8 TCP bytes)"
+        seg = _fresh_l4_checksum(inner[12:16], inner[16:20], proto, inner[inner_ihl:])
+        at = {1: 2, 6: 16, 17: 6}[proto]
+        _checked(struct.unpack("!H", seg[at:at + 2])[0], "embedded transport")
+        inner[inner_ihl:] = seg
     ihdr = inner[:inner_ihl]
     _set_ip_checksum(ihdr)
     inner[:inner_ihl] = ihdr
