@@ -1,5 +1,5 @@
 // The stateful packet filter stage: connection lookup on the fast path; classification of new
-// connections, related ICMP errors, rejects and log records on the slow path.
+// connections, related ICMP errors and rejects on the slow path (log records: firewall_log.cc).
 //
 // Which list decides a new connection depends on where it comes from and goes (manual ch. 6):
 // from an external interface: incoming; from internal to external: outgoing; to or from a DMZ
@@ -21,11 +21,9 @@ using conntrack::Direction;
 using conntrack::FlowKey;
 using conntrack::PacketInfo;
 
-constexpr double kLogRate = 200;  // lines per second per worker
 constexpr uint8_t kFromBox = 1;    // Entry::flags: opened by the box itself
 constexpr uint8_t kThroughVpn = 2;  // Entry::flags: admitted by a VPN firewall
 // (conntrack::kUserSession: admitted by a user-firewall grant; user_firewall_stage.cc)
-constexpr double kLogBurst = 200;
 
 struct [[gnu::packed]] TcpHeader {
   Be16 src_port;
@@ -354,6 +352,9 @@ bool Pipeline::admit_new(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
   if (user.rule) mark_user(*e, user);
   e->generation = static_cast<uint32_t>(g.number());
   counters_.event(Event::connections_created);
+  if (flow.forwarded) {
+    if (auto d = g.nat().destination(flow.key); d && d->log) log_forwarding(m, ip_offset, flow.key, now_key, d->position, in, out, now);
+  }
   return true;
 }
 
@@ -669,63 +670,6 @@ void Pipeline::send_tcp_reset(const Generation& g, const rte_mbuf* offending, ui
   uint32_t sum = checksum_add(checksum_add(0, pseudo, sizeof pseudo), rst, sizeof(TcpHeader));
   rst->checksum = Be16::from_host(checksum_finish(sum));
   send_generated_ip(g, m, now);
-}
-
-void Pipeline::log_decision(const rte_mbuf* m, uint16_t ip_offset,
-                            const FilterRule& rule, uint16_t in, int out, uint64_t now, const UserMatch* user) {
-  if (!res_.log) return;
-  if (now > log_refill_) {
-    log_tokens_ = std::min(kLogBurst, log_tokens_ + double(now - log_refill_) * kLogRate / double(res_.hz));
-  }
-  log_refill_ = now;
-  if (log_tokens_ < 1) {
-    counters_.event(Event::log_rate_limited);
-    return;
-  }
-  log_tokens_ -= 1;
-  const auto* ip = rte_pktmbuf_mtod_offset(m, const Ipv4Header*, ip_offset);
-  LogRecord r;
-  r.time = now;
-  r.rule_id = rule.rule_id;
-  r.record_rule_id = rule.record_rule_id;
-  r.src = ip->src.to_host();
-  r.dst = ip->dst.to_host();
-  r.length = ip->total_length.to_host();
-  r.ip_id = ip->id.to_host();
-  r.in_interface = in;
-  r.out_interface = out < 0 ? 0xffff : static_cast<uint16_t>(out);
-  r.position = rule.position;
-  r.list = static_cast<uint8_t>(rule.list);
-  r.connection = rule.connection;
-  if (user) {  // a template's rule: the list and VPN connection it was applied as
-    r.list = static_cast<uint8_t>(user->list);
-    r.connection = user->connection;
-    r.user_template = rule.user_template;
-    r.session = user->session;
-  }
-  r.action = static_cast<uint8_t>(rule.action);
-  r.protocol = ip->protocol;
-  r.tos = ip->tos;
-  r.ttl = ip->ttl;
-  const uint8_t* l4 = reinterpret_cast<const uint8_t*>(ip) + ip->header_length();
-  size_t available = rte_pktmbuf_data_len(m) - ip_offset - ip->header_length();
-  if (ip->fragment_offset() == 0) {
-    if ((ip->protocol == config::kProtoTcp || ip->protocol == config::kProtoUdp) && available >= 4) {
-      r.src_port = static_cast<uint16_t>(l4[0] << 8 | l4[1]);
-      r.dst_port = static_cast<uint16_t>(l4[2] << 8 | l4[3]);
-    } else if (ip->protocol == config::kProtoIcmp && available >= 8) {
-      r.icmp_type = l4[0];
-      r.icmp_code = l4[1];
-      r.src_port = static_cast<uint16_t>(l4[4] << 8 | l4[5]);
-      r.dst_port = static_cast<uint16_t>(l4[6] << 8 | l4[7]);
-    }
-  }
-  std::strncpy(r.comment, rule.comment.c_str(), sizeof r.comment - 1);
-  if (res_.log->push(r)) {
-    counters_.event(Event::log_lines);
-  } else {
-    counters_.event(Event::log_rate_limited);
-  }
 }
 
 }  // namespace bulwark::dataplane

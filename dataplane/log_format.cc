@@ -34,9 +34,10 @@ std::string format_log(const LogRecord& r, const std::vector<std::string>& names
                            ? fmt::format("fw-{}", list)
                            : fmt::format("fw-vpn_{}-{}", name_of(r.connection, vpn_names),
                                          static_cast<FilterList>(r.list) == FilterList::kIncoming ? "in" : "out");
+  if (r.forwarding) prefix = "fwd";
   std::string line = fmt::format(
       "{}-{} act={} IN={} OUT={} SRC={} DST={} LEN={} TOS=0x{:02x} TTL={} ID={}", prefix, r.position,
-      action_name(r.action),
+      r.forwarding ? "FORWARD" : action_name(r.action),
       name_of(r.in_interface, names), name_of(r.out_interface, names),
       config::Ipv4Address{r.src}.str(), config::Ipv4Address{r.dst}.str(), r.length, r.tos, r.ttl,
       r.ip_id);
@@ -48,6 +49,12 @@ std::string format_log(const LogRecord& r, const std::vector<std::string>& names
       if (r.icmp_type == 0 || r.icmp_type == 8) line += fmt::format(" ID={} SEQ={}", r.src_port, r.dst_port);
       break;
     default: line += fmt::format(" PROTO={}", r.protocol);
+  }
+  if (r.forwarding) {
+    line += r.protocol == config::kProtoTcp || r.protocol == config::kProtoUdp
+                ? fmt::format(" TO={}:{}", config::Ipv4Address{r.to_ip}.str(), r.to_port)
+                : fmt::format(" TO={}", config::Ipv4Address{r.to_ip}.str());
+    return line;
   }
   line += fmt::format(" RULE={}", r.rule_id);
   if (r.record_rule_id) line += fmt::format(" RECORD-RULE={}", r.record_rule_id);

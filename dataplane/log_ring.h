@@ -23,6 +23,9 @@ struct LogRecord {
   uint16_t user_template = 0xffff;  // user firewall: the template's index
   uint32_t session = 0;             // user firewall: the session
   uint8_t list = 0, action = 0, protocol = 0, tos = 0, ttl = 0, icmp_type = 0, icmp_code = 0;
+  bool forwarding = false;          // a port forwarding's log (position = its place)
+  uint32_t to_ip = 0;               // port forwarding: where the connection goes
+  uint16_t to_port = 0;
   char comment[48] = {};
 };
 

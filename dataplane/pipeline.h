@@ -234,6 +234,14 @@ class Pipeline : private conntrack::SessionObserver {
   [[gnu::noinline]] void send_tcp_reset(const Generation& g, const rte_mbuf* offending,
                                         uint16_t ip_offset, const conntrack::FlowKey& original,
                                         uint64_t now);
+  // A new connection taken by a port forwarding with `log`: the packet as it arrived (`original`),
+  // forwarded to `to`.
+  [[gnu::noinline]] void log_forwarding(const rte_mbuf* m, uint16_t ip_offset, const conntrack::FlowKey& original,
+                                        const conntrack::FlowKey& to, uint16_t position, uint16_t in, int out,
+                                        uint64_t now);
+  bool log_allowed(uint64_t now);  // the per-worker rate limit of log lines
+  LogRecord describe(const rte_mbuf* m, uint16_t ip_offset, uint64_t now) const;  // header fields
+  void push_log(const LogRecord& r);
   [[gnu::noinline]] void log_decision(const rte_mbuf* m, uint16_t ip_offset, const FilterRule& rule,
                                       uint16_t in, int out, uint64_t now, const UserMatch* user = nullptr);
   bool icmp_allowed(uint64_t now);

@@ -25,7 +25,9 @@ Rules::Rules(const config::NatTables& t)
 
 std::optional<DestinationNat> Rules::destination(const conntrack::FlowKey& k) const {
   bool ports = k.protocol == config::kProtoTcp || k.protocol == config::kProtoUdp;
-  for (const auto& f : forwards_) {
+  for (size_t index = 0; index < forwards_.size(); ++index) {
+    const config::PortForwardEntry& f = forwards_[index];
+    const auto position = static_cast<uint16_t>(index + 1);
     if (f.protocol != k.protocol || f.incoming_ip.value != k.dst || !f.from.contains(config::Ipv4Address{k.src})) {
       continue;
     }
@@ -36,9 +38,9 @@ std::optional<DestinationNat> Rules::destination(const conntrack::FlowKey& k) co
       uint16_t port = f.redirect_port.low == f.redirect_port.high
                           ? f.redirect_port.low
                           : static_cast<uint16_t>(f.redirect_port.low + (k.dst_port - f.incoming_port.low));
-      return DestinationNat{f.redirect_ip.value, port, true};
+      return DestinationNat{f.redirect_ip.value, port, true, position, f.log};
     }
-    return DestinationNat{f.redirect_ip.value, k.dst_port, true};  // GRE
+    return DestinationNat{f.redirect_ip.value, k.dst_port, true, position, f.log};  // GRE
   }
   if (auto real = virtual_to_real(k.dst)) return DestinationNat{*real, k.dst_port, false};
   return std::nullopt;

@@ -20,6 +20,8 @@ struct DestinationNat {
   uint32_t dst = 0;
   uint16_t dst_port = 0;  // for TCP/UDP; unchanged otherwise
   bool forwarded = false; // a port forwarding: the packet filter does not apply
+  uint16_t position = 0;  // the forwarding's 1-based place in nat.port_forwarding (0: 1:1 NAT)
+  bool log = false;       // the forwarding's `log` flag
 };
 
 struct SourceNat {

@@ -11,6 +11,8 @@ dropping everything (docs/nat.md: a forwarding rule applies regardless of the pa
   TCP), a ping to 10.1.0.1 (ICMP is never forwarded). TCP to the PLC's real address is an
   ordinary incoming connection: dropped too.
 * The PLC pings 10.1.0.1: an internal host to the box, punted (not forwarded back inside).
+* The 8002 forwarding has `log: true`: its new connection writes one line (fwd-3 … TO=…), the
+  others none.
 
 Writes in-*.pcap, expect-*.pcap and expect.json beside itself (or into argv[1]).
 """
@@ -80,6 +82,9 @@ def build(c):
         f = c.rx("external", ext(cmac, cip, BOX_EXT, 0x110 + n, syn(sport, port, 2000 + n)),
                  "forwarded")
         c.tx("internal", nat_routed(f, i, smac, dst=sip, dport=80))
+        if port == 8002:  # the forwarding with `log: true` (the third): the connection as it came
+            c.log(f"fwd-3 act=FORWARD IN=external OUT=internal SRC={cip} DST={BOX_EXT} LEN=44 "
+                  f"TOS=0x00 TTL=64 ID={0x110 + n} PROTO=TCP SPT={sport} DPT={port} TO={sip}:80")
         f = c.rx("internal", inside(smac, sip, cip, 0x210 + n,
                                     synack(80, sport, 6000 + n, 2001 + n)), "forwarded")
         c.tx("external", nat_routed(f, e, cmac, src=BOX_EXT, sport=port))
