@@ -25,6 +25,8 @@ PACKAGES=(
   # the HTTPS login portal (control/portal/): libmicrohttpd over GnuTLS, radcli for RADIUS,
   # libcrypt for local password hashes
   libmicrohttpd-dev libgnutls28-dev libradcli-dev libcrypt-dev
+  # the differential NAT suite (test/differential/): Linux nftables as the reference gateway
+  nftables
 )
 # ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi
