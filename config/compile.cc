@@ -173,7 +173,8 @@ class Compiler {
     for (const auto& name : uf.login_interfaces) out.login_interfaces.push_back(interface_index(name));
     for (const auto& u : uf.users) out.users.push_back({u.name, u.authentication, u.password_hash});
     for (const auto& r : uf.radius_servers) {
-      out.radius_servers.push_back({r.address, r.port, r.secret.value_or(SecretRef{}), r.timeout});
+      out.radius_servers.push_back(
+          {r.address, r.port, r.secret.value_or(SecretRef{}), r.timeout, r.require_message_authenticator});
     }
     for (const auto& t : uf.templates) {
       UserTemplateEntry e;

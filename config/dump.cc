@@ -182,7 +182,8 @@ class Dumper {
            user.authentication == FirewallUser::Auth::kLocal ? "local" : "radius", secret(user.password_hash));
     }
     for (const auto& r : u.radius_servers) {
-      line("  radius {}:{} secret <{}> timeout {} s", r.address.str(), r.port, r.secret.str(), r.timeout);
+      line("  radius {}:{} secret <{}> timeout {} s{}", r.address.str(), r.port, r.secret.str(), r.timeout,
+           r.require_message_authenticator ? ", Message-Authenticator required" : "");
     }
     for (const auto& t : u.templates) {
       std::string users;

@@ -207,6 +207,7 @@ struct RadiusServer : Located {
   uint16_t port = 1812;
   std::optional<SecretRef> secret;
   uint32_t timeout = 3;
+  bool require_message_authenticator = false;  // refuse answers without one (BlastRADIUS)
 };
 
 struct UserTemplate : Located {

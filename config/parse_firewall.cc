@@ -111,6 +111,7 @@ std::optional<RadiusServer> parse_radius(Reader& r, const YAML::Node& n, const s
     s.secret = secret;
   }
   m.optional("timeout", s.timeout, as_duration);
+  m.optional("require_message_authenticator", s.require_message_authenticator, as_bool);
   m.finish();
   if (!ok) return std::nullopt;
   return s;

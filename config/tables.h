@@ -124,6 +124,7 @@ struct RadiusEntry {
   uint16_t port = 1812;
   SecretRef secret;
   uint32_t timeout = 3;
+  bool require_message_authenticator = false;
 };
 
 struct UserTemplateEntry {

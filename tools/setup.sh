@@ -22,9 +22,11 @@ PACKAGES=(
   # user firewall end-to-end tests (test/netns/user_firewall.sh): a real FreeRADIUS and radtest,
   # a headless Chromium driven by selenium through Debian's chromedriver, curl, mkpasswd (whois)
   freeradius freeradius-utils chromium chromium-driver python3-selenium curl whois
-  # the HTTPS login portal (control/portal/): libmicrohttpd over GnuTLS, radcli for RADIUS,
+  # the HTTPS login portal (control/portal/): libmicrohttpd over GnuTLS,
   # libcrypt for local password hashes
-  libmicrohttpd-dev libgnutls28-dev libradcli-dev libcrypt-dev
+  libmicrohttpd-dev libgnutls28-dev libcrypt-dev
+  # RADIUS: FreeRADIUS's packet library (control/portal/radius_pap.c) and what it links with
+  libfreeradius-dev freeradius-common libtalloc-dev libpcre3-dev libcap-dev
   # the differential NAT suite (test/differential/): Linux nftables as the reference gateway
   nftables
 )

@@ -1,5 +1,5 @@
 // Checks a user firewall login's password: local users against their crypt(3) hash (libcrypt:
-// yescrypt, SHA-512, ...), RADIUS users with PAP through radcli against the configured servers in
+// yescrypt, SHA-512, ...), RADIUS users with PAP (radius_pap.h) against the configured servers in
 // order, each with its own timeout, failing over to the next when one does not answer. An
 // Access-Reject ends the attempt (the next server is not asked). Unknown users cost the same as
 // known ones (a dummy hash is checked) and get the same answer as a wrong password. Secrets are

@@ -220,7 +220,11 @@ legit("slowloris")
 t = time.monotonic()
 try:
     raw = socket.create_connection((args.portal, args.port), timeout=5, source_address=(args.attacker, 0))
-    raw.sendall(bytes(random.getrandbits(8) for _ in range(4096)))
+    # Plain HTTP's first byte, then seeded noise: not the start of a TLS record, so the portal
+    # must close at once. (Random noise may begin like a record header and is then held until
+    # the connection timeout, like the partial ClientHello below.)
+    noise = random.Random(7)
+    raw.sendall(b"G" + bytes(noise.getrandbits(8) for _ in range(4095)))
     raw.settimeout(5)
     try:
         while raw.recv(4096):

@@ -117,7 +117,7 @@ user_firewall:
     - {name: sshort, authentication: local, password_hash: {file: $TMP/sshort.hash}}
     - {name: ddyn, authentication: local, password_hash: {file: $TMP/ddyn.hash}}
   radius_servers:
-    - {address: 10.1.0.5, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 3s}
+    - {address: 10.1.0.5, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 3s, require_message_authenticator: true}
     - {address: 10.1.0.6, port: 1812, secret: {file: $TMP/radius.secret}, timeout: 3s}
   templates:
     - name: Access Web-Server (HTTP)
@@ -153,8 +153,8 @@ YAML
   ip netns exec $SRV python3 "$HERE/web_server.py" 10.1.0.100 "$TMP/www.crt" "$TMP/www.key" \
     >"$TMP/www.log" 2>&1 &
   PIDS+=($!)
-  RADIUS_CLIENTS=10.1.0.1 start_radius $R1 10.1.0.5 "$RADIUS_SECRET" "pwerner=$PWERNER_PW"
-  RADIUS_CLIENTS=10.1.0.1 start_radius $R2 10.1.0.6 "$RADIUS_SECRET" "pwerner=$PWERNER_PW"
+  RADIUS_CLIENTS=10.1.0.1 RADIUS_REQUIRE_MA=yes start_radius $R1 10.1.0.5 "$RADIUS_SECRET" "pwerner=$PWERNER_PW"
+  RADIUS_CLIENTS=10.1.0.1 RADIUS_REQUIRE_MA=yes start_radius $R2 10.1.0.6 "$RADIUS_SECRET" "pwerner=$PWERNER_PW"
   wait_for "the company web server" 10 ip netns exec $SRV sh -c "ss -ltn | grep -q 10.1.0.100:443"
 
   start_box $BOX

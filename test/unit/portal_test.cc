@@ -5,6 +5,8 @@
 #include <crypt.h>
 #include <netinet/in.h>
 #include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "config_test_util.h"
 #include "control/portal/authenticator.h"
@@ -109,6 +112,14 @@ std::string body_of(const std::string& response) {
   return at == std::string::npos ? "" : response.substr(at + 4);
 }
 
+// The length of the first attribute `type` of a RADIUS packet, 0 when it has none.
+size_t find_attribute(const unsigned char* p, size_t n, unsigned char type) {
+  for (size_t at = 20; at + 2 <= n && p[at + 1] >= 2; at += p[at + 1]) {
+    if (p[at] == type) return p[at + 1];
+  }
+  return 0;
+}
+
 }  // namespace
 
 TEST_CASE("login rate limiter: per address, per user, sliding window, success clears the address") {
@@ -189,10 +200,107 @@ TEST_CASE("authenticator: a RADIUS server that does not answer is 'unavailable',
   CHECK(r.method == AuthMethod::kRadius);
   CHECK(r.detail.find("timed out") != std::string::npos);
   CHECK(r.detail.find("secret") == std::string::npos);
-  char packet[4096];
-  CHECK(recv(silent, packet, sizeof packet, MSG_DONTWAIT) > 20);  // an Access-Request did arrive
-  CHECK(static_cast<unsigned char>(packet[0]) == 1);
+  unsigned char packet[4096];
+  ssize_t n = recv(silent, packet, sizeof packet, MSG_DONTWAIT);
+  REQUIRE(n > 20);  // an Access-Request did arrive
+  CHECK(packet[0] == 1);
+  CHECK(find_attribute(packet, static_cast<size_t>(n), 80) == 18);  // with a Message-Authenticator
+  CHECK(find_attribute(packet, static_cast<size_t>(n), 2) == 18);   // User-Password, hidden in 16 bytes
   close(silent);
+}
+
+namespace {
+
+// A RADIUS server on loopback that answers one request with `code`, with or without a
+// Message-Authenticator, signing with `secret` (RFC 2865 3, RFC 3579 3.2).
+struct FakeRadius {
+  int fd = -1;
+  uint16_t port = 0;
+  std::thread thread;
+  FakeRadius(uint8_t code, bool with_ma, std::string secret) {
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    socklen_t len = sizeof sa;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    port = ntohs(sa.sin_port);
+    thread = std::thread([this, code, with_ma, secret] {
+      unsigned char req[4096];
+      sockaddr_in from{};
+      socklen_t flen = sizeof from;
+      timeval tv{5, 0};
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      if (recvfrom(fd, req, sizeof req, 0, reinterpret_cast<sockaddr*>(&from), &flen) < 20) return;
+      std::vector<unsigned char> reply = {code, req[1], 0, 0};
+      reply.insert(reply.end(), req + 4, req + 20);  // the Request Authenticator, for now
+      if (with_ma) {
+        reply.push_back(80);
+        reply.push_back(18);
+        reply.insert(reply.end(), 16, 0);
+      }
+      reply[2] = static_cast<unsigned char>(reply.size() >> 8);
+      reply[3] = static_cast<unsigned char>(reply.size());
+      if (with_ma) {
+        unsigned int l = 16;
+        HMAC(EVP_md5(), secret.data(), static_cast<int>(secret.size()), reply.data(), reply.size(), reply.data() + 22, &l);
+      }
+      std::vector<unsigned char> sum(reply);
+      sum.insert(sum.end(), secret.begin(), secret.end());
+      unsigned int digest_length = 16;
+      EVP_Digest(sum.data(), sum.size(), reply.data() + 4, &digest_length, EVP_md5(), nullptr);
+      sendto(fd, reply.data(), reply.size(), 0, reinterpret_cast<sockaddr*>(&from), flen);
+    });
+  }
+  ~FakeRadius() {
+    thread.join();
+    close(fd);
+  }
+};
+
+AuthResult radius_login(uint16_t port, const char* secret_env, bool require_ma = true) {
+  bulwark::config::UserFirewallTables uf;
+  uf.enabled = true;
+  using Ref = bulwark::config::SecretRef;
+  uf.users.push_back({"pwerner", bulwark::config::FirewallUser::Auth::kRadius, std::nullopt});
+  uf.radius_servers.push_back({ip("127.0.0.1"), port, Ref{Ref::Kind::kEnv, secret_env}, 2, require_ma});
+  Authenticator auth;
+  std::string error;
+  REQUIRE(auth.configure(uf, error));
+  return auth.authenticate("pwerner", "Radius-pass 9", ip("127.0.0.1"));
+}
+
+}  // namespace
+
+TEST_CASE("authenticator: a RADIUS answer counts only when it verifies, Message-Authenticator included") {
+  setenv("PORTAL_TEST_SECRET", "s3cret", 1);
+  {
+    FakeRadius server(2, true, "s3cret");  // Access-Accept, signed
+    AuthResult r = radius_login(server.port, "PORTAL_TEST_SECRET");
+    INFO(r.detail);
+    CHECK(r.verdict == AuthVerdict::kAccepted);
+  }
+  {
+    FakeRadius server(3, true, "s3cret");  // Access-Reject, signed
+    CHECK(radius_login(server.port, "PORTAL_TEST_SECRET").verdict == AuthVerdict::kRejected);
+  }
+  {
+    FakeRadius server(2, false, "s3cret");  // an Accept without Message-Authenticator (BlastRADIUS)
+    AuthResult r = radius_login(server.port, "PORTAL_TEST_SECRET");
+    CHECK(r.verdict == AuthVerdict::kServersUnavailable);
+    CHECK(r.detail.find("Message-Authenticator") != std::string::npos);
+  }
+  {
+    FakeRadius server(2, false, "s3cret");  // the same where the server may omit it
+    CHECK(radius_login(server.port, "PORTAL_TEST_SECRET", false).verdict == AuthVerdict::kAccepted);
+  }
+  {
+    FakeRadius server(2, true, "another secret");  // signed with the wrong secret
+    AuthResult r = radius_login(server.port, "PORTAL_TEST_SECRET");
+    CHECK(r.verdict == AuthVerdict::kServersUnavailable);
+    CHECK(r.detail.find("does not verify") != std::string::npos);
+  }
 }
 
 TEST_CASE("certificate: a self-signed one is generated once, kept 0600, and reloaded") {
