@@ -51,6 +51,10 @@ Message ControlDaemon::reload() {
       announce("user firewall: " + portal_error);
       result.payload += "warning: " + portal_error + "\n";
     }
+    std::string syslog_error;
+    if (!remote_syslog_.configure(loaded.tables->syslog, loaded.tables->hostname, ns, syslog_error)) {
+      result.payload += "warning: remote syslog: " + syslog_error + "\n";
+    }
     cifs_.apply(*loaded.tables);
     iked_.configure(!loaded.tables->ipsec.connections.empty(), ns);
   }
@@ -253,6 +257,10 @@ void ControlDaemon::expire_records() {
 
 void ControlDaemon::log_line(const std::string& line) {
   syslog(LOG_INFO, "%s", line.c_str());
+  const bool firewall = line.rfind("fw-", 0) == 0 || line.rfind("fwd-", 0) == 0;
+  const bool user_firewall = line.rfind("user firewall:", 0) == 0;
+  remote_syslog_.send(line.rfind("warning:", 0) == 0 ? SyslogSeverity::kWarning : SyslogSeverity::kInfo,
+                      firewall ? "firewall" : user_firewall ? "userfw" : "bulwark", line);
   std::lock_guard<std::mutex> lock(log_mutex_);
   if (log_file_.empty()) return;
   std::error_code ec;

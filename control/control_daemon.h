@@ -17,6 +17,7 @@
 #include "control/cifs/monitor.h"
 #include "control/iked_supervisor.h"
 #include "control/portal/portal.h"
+#include "control/syslog/remote_syslog.h"
 #include "control/user_firewall/sessions.h"
 
 #include <chrono>
@@ -70,6 +71,7 @@ class ControlDaemon {
   std::mutex reload_mutex_;  // SIGHUP and socket requests may overlap
   uint64_t generation_ = 0;
   std::mutex log_mutex_;   // log_line runs on the portal's threads too
+  RemoteSyslog remote_syslog_;  // system.syslog
   std::string log_file_;  // from the last applied configuration (system.log_file); under log_mutex_
 
   // Runtime state of rule records and switches, kept across reloads for names that remain.

@@ -27,8 +27,9 @@ PACKAGES=(
   libmicrohttpd-dev libgnutls28-dev libcrypt-dev
   # RADIUS: FreeRADIUS's packet library (control/portal/radius_pap.c) and what it links with
   libfreeradius-dev freeradius-common libtalloc-dev libpcre3-dev libcap-dev
-  # the differential NAT suite (test/differential/): Linux nftables as the reference gateway
-  nftables
+  # the differential NAT suite (test/differential/): Linux nftables as the reference gateway;
+  # remote syslog's test (test/netns/syslog_remote.sh): a real rsyslog
+  nftables rsyslog
 )
 # ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi
