@@ -283,10 +283,34 @@ void validate_virtual_networks(ValidationContext& ctx) {
   }
 }
 
+// Settings the configuration language has but the box does not carry out yet: refused, so that
+// nobody relies on a setting that does nothing.
+void refuse_unimplemented(ValidationContext& ctx, const VpnConnection& c) {
+  if (c.controlled_by) {
+    ctx.diag.error(c.at("controlled_by"), "starting and stopping a VPN connection by a switch is not implemented yet",
+                   "remove controlled_by; start and stop the connection with `bulwark vpn up|down NAME`");
+  }
+  if (c.deactivation_timeout > 0) {
+    ctx.diag.error(c.at("deactivation_timeout"), "a deactivation timeout of VPN connections is not implemented yet",
+                   "remove deactivation_timeout (0, never, is the only value the box carries out)");
+  }
+  if (c.tcp_encapsulation) {
+    ctx.diag.error(c.at("tcp_encapsulation"), "TCP encapsulation of IKE and ESP is not implemented yet",
+                   "remove tcp_encapsulation or set enabled: false; the connection uses UDP (NAT-T)");
+  }
+}
+
 }  // namespace
 
 void validate_ipsec(ValidationContext& ctx) {
-  for (const auto& c : ctx.model.ipsec.connections) validate_connection(ctx, c);
+  for (const auto& c : ctx.model.ipsec.connections) {
+    validate_connection(ctx, c);
+    refuse_unimplemented(ctx, c);
+  }
+  if (ctx.model.ipsec.tcp_listen) {
+    ctx.diag.error(ctx.model.ipsec.at("tcp_encapsulation"), "listening for TCP-encapsulated IKE is not implemented yet",
+                   "remove ipsec.tcp_encapsulation or set listen: false");
+  }
   validate_virtual_networks(ctx);
   const IpsecSection& ipsec = ctx.model.ipsec;
   if (ipsec.mtu > 1414 && ipsec.has("mtu")) {

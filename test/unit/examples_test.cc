@@ -25,7 +25,7 @@ std::vector<std::string> example_files() {
 
 TEST_CASE("every example of docs/examples validates without errors or warnings", "[examples]") {
   auto files = example_files();
-  CHECK(files.size() >= 29);
+  CHECK(files.size() >= 28);  // 10.7 (TCP encapsulation) waits for its implementation
   for (const auto& file : files) {
     config::Diagnostics read;
     auto result = config::load(config::read_sources({file}, read));

@@ -292,3 +292,27 @@ TEST_CASE("a configuration with several mistakes reports all of them in one run"
     last_line = d.origin.line;
   }
 }
+
+TEST_CASE("VPN settings the box does not carry out yet are refused, not ignored", "[validate]") {
+  auto r = load_text(base_config(
+      "switches:\n  - {name: S1}\n"
+      "ipsec:\n  tcp_encapsulation: {listen: true, port: 80}\n  connections:\n"
+      "    - name: service\n      remote_gateway: 10.1.0.2\n"
+      "      controlled_by: {switch: S1}\n      deactivation_timeout: 30m\n"
+      "      tcp_encapsulation: {enabled: true, port: 80}\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.2.0/24}]\n"
+      "    - name: plain\n      remote_gateway: 10.1.0.3\n"
+      "      deactivation_timeout: 0\n      tcp_encapsulation: {enabled: false}\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.3.0/24}]\n"));
+  INFO(all_messages(r));
+  CHECK_FALSE(r.tables);
+  CHECK(has_diagnostic(r, Severity::kError, "by a switch is not implemented yet", 0, 0, "ipsec.connections[1].controlled_by"));
+  CHECK(has_diagnostic(r, Severity::kError, "deactivation timeout of VPN connections is not implemented yet", 0, 0,
+                       "ipsec.connections[1].deactivation_timeout"));
+  CHECK(has_diagnostic(r, Severity::kError, "TCP encapsulation of IKE and ESP is not implemented yet", 0, 0,
+                       "ipsec.connections[1].tcp_encapsulation"));
+  CHECK(has_diagnostic(r, Severity::kError, "listening for TCP-encapsulated IKE is not implemented yet"));
+  CHECK(r.diagnostics.all().size() == 4);  // the second connection's values are what the box does
+}
