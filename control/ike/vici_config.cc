@@ -76,6 +76,11 @@ std::vector<ViciItem> connection_messages(const config::Tables& t, const Certifi
     add("version", std::to_string(ike.version));
     if (ike.version == 1) add("aggressive", ike.aggressive ? "yes" : "no");
     add("remote_addrs[]", conn.remote_gateway);
+    // A connection to %any answers only on its interface's addresses (any_interface, manual 10.2:
+    // "Interface to use for gateway setting %any"; the first external one by default).
+    if (conn.remote_gateway == "%any" && conn.interface < t.interfaces.size()) {
+      for (const auto& a : t.interfaces[conn.interface].addresses) add("local_addrs[]", a.prefix.address.str());
+    }
     for (const auto& p : ike.proposals) add("proposals[]", p);
     add("rekey_time", seconds(ike.lifetime > ike.rekey_margin ? ike.lifetime - ike.rekey_margin : ike.lifetime));
     add("over_time", seconds(ike.rekey_margin));

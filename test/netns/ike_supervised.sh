@@ -22,7 +22,7 @@ version: 1
 dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-iks-$TAG}
 interfaces:
   - {name: internal, role: internal, port: net_null_iks${TAG}0, addresses: [192.168.$1.1/24]}
-  - {name: external, role: external, port: net_null_iks${TAG}1, addresses: [192.0.2.$1/24]}
+  - {name: external, role: external, port: net_null_iks${TAG}1, addresses: [10.1.0.10$1/16]}
 firewall:
   rule_records:
     - name: Maintenance

@@ -90,6 +90,7 @@ TEST_CASE("a responder waits; IKEv1 aggressive mode; no PFS; transport mode", "[
   CHECK(value(c, "version") == "1");
   CHECK(value(c, "aggressive") == "yes");
   CHECK(value(c, "remote_addrs[]") == "%any");
+  CHECK(values(c, "local_addrs[]") == std::vector<std::string>{"10.1.0.1"});  // any_interface's default: external
   CHECK(value(c, "dpd_delay") == "0s");
   CHECK(value(c, "children.technicians.mode") == "transport");
   CHECK(values(c, "children.technicians.local_ts[]").empty());
@@ -130,4 +131,22 @@ TEST_CASE("VICI messages encode sections and lists, and decode back", "[ike]") {
   }
   CHECK_FALSE(control::ike::decode_vici_message(std::string("\x09garbage", 8)));
   CHECK_FALSE(control::ike::decode_vici_message(std::string("\x02", 1)));  // end without start
+}
+
+TEST_CASE("a %any connection answers only on the addresses of its any_interface", "[ike]") {
+  auto conns = translate(
+      "ipsec:\n"
+      "  connections:\n"
+      "    - name: service\n"
+      "      remote_gateway: '%any'\n"
+      "      any_interface: internal\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 10.9.0.0/16}]\n"
+      "    - name: branch\n"
+      "      remote_gateway: 10.1.0.2\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.2.0/24}]\n");
+  REQUIRE(conns.size() == 2);
+  CHECK(values(conns[0], "local_addrs[]") == std::vector<std::string>{"192.168.1.1"});
+  CHECK(values(conns[1], "local_addrs[]").empty());  // a named peer: wherever the route leads
 }
