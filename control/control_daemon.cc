@@ -259,8 +259,9 @@ void ControlDaemon::log_line(const std::string& line) {
   syslog(LOG_INFO, "%s", line.c_str());
   const bool firewall = line.rfind("fw-", 0) == 0 || line.rfind("fwd-", 0) == 0;
   const bool user_firewall = line.rfind("user firewall:", 0) == 0;
+  const bool ike = line.rfind("ike:", 0) == 0;
   remote_syslog_.send(line.rfind("warning:", 0) == 0 ? SyslogSeverity::kWarning : SyslogSeverity::kInfo,
-                      firewall ? "firewall" : user_firewall ? "userfw" : "bulwark", line);
+                      firewall ? "firewall" : user_firewall ? "userfw" : ike ? "ike" : "bulwark", line);
   std::lock_guard<std::mutex> lock(log_mutex_);
   if (log_file_.empty()) return;
   std::error_code ec;

@@ -43,7 +43,7 @@ class ControlDaemon {
       : options_(std::move(options)),
         cifs_(options_.state_dir),
         iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.control_socket,
-               options_.config_files}),
+               options_.config_files, [this](const std::string& line) { announce(line); }}),
         sessions_(session_backend()),
         portal_(sessions_.hooks(), options_.state_dir, [this](const std::string& line) { announce(line); }) {}
 

@@ -47,8 +47,14 @@ void IkedSupervisor::start() {
     args.push_back(options_.control_socket);
   }
   args.insert(args.end(), options_.config_files.begin(), options_.config_files.end());
+  int out[2] = {-1, -1};
+  if (options_.log && pipe2(out, O_CLOEXEC) != 0) out[0] = out[1] = -1;
   pid_t pid = fork();
   if (pid == 0) {
+    if (out[1] >= 0) {
+      dup2(out[1], STDOUT_FILENO);
+      dup2(out[1], STDERR_FILENO);
+    }
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -65,9 +71,17 @@ void IkedSupervisor::start() {
     execv(argv[0], argv.data());
     _exit(127);
   }
+  if (out[1] >= 0) close(out[1]);
   if (pid < 0) {
+    if (out[0] >= 0) close(out[0]);
     fmt::print("bulwark-control: cannot start {}\n", options_.program);
   } else {
+    if (out[0] >= 0) {
+      if (output_ >= 0) close(output_);
+      output_ = out[0];
+      fcntl(output_, F_SETFL, fcntl(output_, F_GETFL) | O_NONBLOCK);
+      partial_.clear();
+    }
     fmt::print("bulwark-control: started bulwark-iked (pid {})\n", pid);
     pid_ = pid;
   }
@@ -75,7 +89,33 @@ void IkedSupervisor::start() {
   next_start_ = std::chrono::steady_clock::now() + backoff_;
 }
 
+void IkedSupervisor::drain_output() {
+  if (output_ < 0) return;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(output_, buf, sizeof buf)) > 0) {
+    partial_.append(buf, static_cast<size_t>(n));
+    size_t start = 0, end;
+    while ((end = partial_.find('\n', start)) != std::string::npos) {
+      if (end > start) options_.log("ike: " + partial_.substr(start, end - start));
+      start = end + 1;
+    }
+    partial_.erase(0, start);
+    if (partial_.size() > 4096) {  // a line without end: pass it on in pieces
+      options_.log("ike: " + partial_);
+      partial_.clear();
+    }
+  }
+  if (n == 0) {  // the child and everything it started have closed it
+    if (!partial_.empty()) options_.log("ike: " + partial_);
+    partial_.clear();
+    close(output_);
+    output_ = -1;
+  }
+}
+
 bool IkedSupervisor::poll() {
+  drain_output();
   bool exited = false;
   if (pid_ > 0) {
     int status = 0;
@@ -100,6 +140,7 @@ void IkedSupervisor::stop() {
   for (int i = 0; i < 50; ++i) {
     if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
       pid_ = -1;
+      drain_output();
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -107,6 +148,7 @@ void IkedSupervisor::stop() {
   kill(pid_, SIGKILL);
   waitpid(pid_, nullptr, 0);
   pid_ = -1;
+  drain_output();
 }
 
 }  // namespace bulwark::control

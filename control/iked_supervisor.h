@@ -3,12 +3,15 @@
 // restarts it when it exits (1 s, doubling to 30 s between attempts), passes reloads on as
 // SIGHUP and stops it on shutdown. bulwark-iked reports VPN connections going up and down to
 // bulwark-control's socket, for the rule records they control. IKE lives in its own process so that a fault there cannot
-// take configuration handling and integrity monitoring down with it (docs/ike.md).
+// take configuration handling and integrity monitoring down with it (docs/ike.md). What it
+// prints (its own and charon's messages) comes back through a pipe, line by line, to `log`:
+// bulwark-control's log, syslog and remote syslog, like every other message of the box.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,7 @@ struct IkedOptions {
   std::string dataplane_socket;
   std::string control_socket;  // bulwark-control's, for VPN up/down
   std::vector<std::string> config_files;
+  std::function<void(const std::string&)> log;  // each line bulwark-iked prints; empty: inherited stdout
 };
 
 class IkedSupervisor {
@@ -43,7 +47,10 @@ class IkedSupervisor {
   std::string namespace_;
   std::chrono::seconds backoff_{1};
   std::chrono::steady_clock::time_point next_start_{};
+  int output_ = -1;      // read end of the child's stdout and stderr
+  std::string partial_;  // a line not yet complete
   void start();
+  void drain_output();
 };
 
 // bulwark-iked next to the running program (installed side by side, or in the build tree's

@@ -2,7 +2,8 @@
 # A box as deployed: bulwark-dataplane and bulwark-control, which runs bulwark-iked for the VPN
 # connection of the configuration (box 1); a plain bulwark-iked answers on box 2. The tunnel
 # comes up, the dataplane holds its SAs, a killed bulwark-iked is restarted and the tunnel comes
-# back, and `bulwark reload` reaches the IKE daemon.
+# back, `bulwark reload` reaches the IKE daemon, and what bulwark-iked prints reaches bulwark-control's
+# log.
 # Usage: ike_supervised.sh BUILD_DIR
 BUILD=$(cd "$1" && pwd)
 source "$(dirname "$0")/lib.sh"
@@ -19,6 +20,7 @@ export VPN_PSK="supervised-$RANDOM-$RANDOM"
 tunnel_config() {  # N PEER GATEWAY STARTUP
   cat <<YAML
 version: 1
+system: {log_file: $TMP/box$1.log}
 dataplane: {hugepages: false, memory_mb: 256, main_lcore: 0, worker_lcores: [1], file_prefix: bw-iks-$TAG}
 interfaces:
   - {name: internal, role: internal, port: net_null_iks${TAG}0, addresses: [192.168.$1.1/24]}
@@ -75,6 +77,8 @@ check "a killed bulwark-iked is restarted" \
   wait_for "the restart" 20 sh -c "[ \$(grep -c 'started bulwark-iked' '$TMP/control.log') -ge 2 ]"
 check "... and the tunnel comes back" wait_for "the tunnel again" 30 up
 check "... and with it the rule record" wait_for "the record again" 10 record active
+check "bulwark-iked's messages reach bulwark-control's log file (system.log_file)" \
+  grep -q "ike: .*loaded 1 VPN connections" "$TMP/box1.log"
 check "bulwark reload reaches the IKE daemon" \
   sh -c "'$BULWARK' reload --socket '$TMP/ctl.sock' >/dev/null && for i in \$(seq 100); do [ \$(grep -c 'loaded 1 VPN connections' '$TMP/control.log') -ge 3 ] && exit 0; sleep 0.1; done; exit 1"
 finish
