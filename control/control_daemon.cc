@@ -327,7 +327,8 @@ Message ControlDaemon::users(const std::string& request_text) {
     return {MessageType::kApplied, fmt::format("logged out {} session{}\n", ended, ended == 1 ? "" : "s")};
   }
   if (f[0] == "portal") return {MessageType::kApplied, portal_.status(f[1] == "json")};
-  return {MessageType::kError, "expected list, logout NAME|ADDRESS or portal\n"};
+  if (f[0] == "syslog") return {MessageType::kApplied, remote_syslog_.status(f[1] == "json")};
+  return {MessageType::kError, "expected list, logout NAME|ADDRESS, portal or syslog\n"};
 }
 
 int ControlDaemon::run() {

@@ -68,22 +68,32 @@ int run_status(const std::vector<std::string>& args) {
   }
   // The HTTPS service (certificate fingerprint) and the logged-in users, from bulwark-control
   // when it runs; the dataplane's counters stand alone otherwise.
-  std::string portal;
+  // And remote syslog's counters.
+  std::string portal, syslog;
   if (!vm.count("rules")) {
-    std::string error;
-    auto reply = control::request(vm["control-socket"].as<std::string>(),
-                                  {MessageType::kUsers, vm.count("json") ? "portal\tjson" : "portal\ttext"}, error);
-    if (reply && reply->type == MessageType::kApplied) portal = reply->payload;
+    auto ask_control = [&](const char* what) {
+      std::string error;
+      auto reply = control::request(vm["control-socket"].as<std::string>(),
+                                    {MessageType::kUsers, std::string(what) + (vm.count("json") ? "\tjson" : "\ttext")},
+                                    error);
+      std::string answer = reply && reply->type == MessageType::kApplied ? reply->payload : std::string();
+      while (vm.count("json") && !answer.empty() && answer.back() == '\n') answer.pop_back();
+      return answer;
+    };
+    portal = ask_control("portal");
+    syslog = ask_control("syslog");
   }
   if (vm.count("json")) {
     size_t end = payload.rfind('}');
-    if (!portal.empty() && end != std::string::npos) {
-      while (!portal.empty() && portal.back() == '\n') portal.pop_back();
-      payload.insert(end, ", \"https\": " + portal);
+    if (end != std::string::npos) {
+      std::string more;
+      if (!portal.empty()) more += ", \"https\": " + portal;
+      if (!syslog.empty()) more += ", \"syslog\": " + syslog;
+      payload.insert(end, more);
     }
     std::cout << payload << "\n";
   } else {
-    std::cout << payload << portal;
+    std::cout << payload << portal << syslog;
   }
   return 0;
 }

@@ -105,6 +105,18 @@ void RemoteSyslog::send(SyslogSeverity severity, std::string_view msgid, std::st
   }
 }
 
+std::string RemoteSyslog::status(bool json) {
+  size_t servers;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    servers = sockets_.size();
+  }
+  if (json) return fmt::format("{{\"servers\": {}, \"sent\": {}, \"dropped\": {}}}", servers, sent(), dropped());
+  if (servers == 0) return "syslog: no remote servers\n";
+  return fmt::format("syslog: {} remote server{}, {} messages sent, {} dropped\n", servers, servers == 1 ? "" : "s",
+                     sent(), dropped());
+}
+
 std::string RemoteSyslog::format(SyslogSeverity severity, std::string_view hostname, int pid,
                                  std::string_view msgid, std::string_view text, int64_t unix_ms) {
   const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);

@@ -41,6 +41,8 @@ class RemoteSyslog {
   void send(SyslogSeverity severity, std::string_view msgid, std::string_view text);
   uint64_t sent() const { return sent_.load(); }
   uint64_t dropped() const { return dropped_.load(); }
+  // For `bulwark status`: servers, messages sent and dropped (text, or a JSON object).
+  std::string status(bool json);
 
   // One RFC 5424 message (public for the unit tests). `unix_ms`: the time, ms since 1970.
   static std::string format(SyslogSeverity severity, std::string_view hostname, int pid,

@@ -81,6 +81,12 @@ check "as an RFC 5424 message (PRI daemon.info, version 1, host mguard1, APP-NAM
   grep -qE '^[0-9.]+ <30>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z mguard1 bulwark [0-9]+ firewall - fw-incoming-1 ' "$TMP/remote.log"
 check "sent from the box's own address 10.1.0.1" grep -q '^10\.1\.0\.1 <30>1 ' "$TMP/remote.log"
 check "and the local log file has the line too" grep -q "fw-incoming-1 act=ACCEPT" "$TMP/firewall.log"
+check "bulwark status counts the messages sent to the one server" \
+  sh -c "'$BUILD/tools/bulwark' status --socket '$TMP/dp.sock' --control-socket '$TMP/ctl.sock' |
+         grep -qE '^syslog: 1 remote server, [1-9][0-9]* messages sent, 0 dropped'"
+check "and --json has them too" \
+  sh -c "'$BUILD/tools/bulwark' status --json --socket '$TMP/dp.sock' --control-socket '$TMP/ctl.sock' |
+         /usr/bin/python3 -c 'import json,sys; s=json.load(sys.stdin)[\"syslog\"]; sys.exit(not (s[\"servers\"] == 1 and s[\"sent\"] >= 1))'"
 
 write_config "[]"
 "$BUILD/tools/bulwark" reload --socket "$TMP/ctl.sock" >/dev/null
