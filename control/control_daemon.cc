@@ -255,13 +255,15 @@ void ControlDaemon::expire_records() {
   }
 }
 
-void ControlDaemon::log_line(const std::string& line) {
-  syslog(LOG_INFO, "%s", line.c_str());
+void ControlDaemon::log_line(const std::string& line, int priority) {
+  syslog(priority, "%s", line.c_str());
   const bool firewall = line.rfind("fw-", 0) == 0 || line.rfind("fwd-", 0) == 0;
   const bool user_firewall = line.rfind("user firewall:", 0) == 0;
   const bool ike = line.rfind("ike:", 0) == 0;
-  remote_syslog_.send(line.rfind("warning:", 0) == 0 ? SyslogSeverity::kWarning : SyslogSeverity::kInfo,
-                      firewall ? "firewall" : user_firewall ? "userfw" : ike ? "ike" : "bulwark", line);
+  const bool cifs = line.rfind("cifs ", 0) == 0;
+  const int severity = priority != LOG_INFO ? priority : line.rfind("warning:", 0) == 0 ? LOG_WARNING : LOG_INFO;
+  remote_syslog_.send(static_cast<SyslogSeverity>(severity),
+                      firewall ? "firewall" : user_firewall ? "userfw" : ike ? "ike" : cifs ? "cifs" : "bulwark", line);
   std::lock_guard<std::mutex> lock(log_mutex_);
   if (log_file_.empty()) return;
   std::error_code ec;
@@ -311,8 +313,8 @@ UserSessions::Backend ControlDaemon::session_backend() {
   return b;
 }
 
-void ControlDaemon::announce(const std::string& line) {
-  log_line(line);
+void ControlDaemon::announce(const std::string& line, int priority) {
+  log_line(line, priority);
   std::lock_guard<std::mutex> lock(log_mutex_);  // one line at a time on stdout as well
   fmt::print("{}\n", line);
   std::fflush(stdout);

@@ -20,6 +20,8 @@
 #include "control/syslog/remote_syslog.h"
 #include "control/user_firewall/sessions.h"
 
+#include <syslog.h>
+
 #include <chrono>
 #include <map>
 #include <optional>
@@ -41,7 +43,7 @@ class ControlDaemon {
  public:
   explicit ControlDaemon(ControlOptions options)
       : options_(std::move(options)),
-        cifs_(options_.state_dir),
+        cifs_(options_.state_dir, [this](int priority, const std::string& line) { announce(line, priority); }),
         iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.control_socket,
                options_.config_files, [this](const std::string& line) { announce(line); }}),
         sessions_(session_backend()),
@@ -90,10 +92,11 @@ class ControlDaemon {
   Portal portal_;          // their HTTPS login page (after sessions_: it calls into them)
 
   UserSessions::Backend session_backend();
-  // Writes one line to syslog and to the configured log file.
-  void log_line(const std::string& line);
+  // Writes one line to syslog (at `priority`, LOG_*), the configured log file and the remote
+  // syslog servers.
+  void log_line(const std::string& line, int priority = LOG_INFO);
   // log_line, and the same line on stdout (the service's journal).
-  void announce(const std::string& line);
+  void announce(const std::string& line, int priority = LOG_INFO);
 
   // Applies the runtime record states to `t` and pushes it as the next generation.
   config::Message push(config::Tables t, std::string report);

@@ -164,9 +164,7 @@ void CifsMonitor::tick() {
     r->next_run = next_run(r->entry.schedule, now);
     std::string error = start(*r, Operation::kCheck, true);
     if (!error.empty()) {
-      syslog(LOG_ERR, "cifs %s: scheduled check not started: %s", name.c_str(), error.c_str());
-      fmt::print("cifs {}: scheduled check not started: {}\n", name, error);
-      std::fflush(stdout);
+      log(LOG_ERR, fmt::format("cifs {}: scheduled check not started: {}", name, error));
     }
   }
 }
@@ -240,11 +238,19 @@ void CifsMonitor::finished(Runtime& r, Operation op, const Outcome& outcome, std
   r.running = false;
 }
 
-void CifsMonitor::notify(const Runtime& r, Operation op, const Outcome& outcome) {
-  std::string line = fmt::format("cifs {} {}: {}: {}", r.entry.name, operation_name(op), outcome.result, outcome.message);
-  syslog(outcome.alarm ? LOG_ALERT : outcome.ok ? LOG_INFO : LOG_WARNING, "%s", line.c_str());
+void CifsMonitor::log(int priority, const std::string& line) const {
+  if (log_) {
+    log_(priority, line);
+    return;
+  }
+  syslog(priority, "%s", line.c_str());
   fmt::print("{}\n", line);
   std::fflush(stdout);
+}
+
+void CifsMonitor::notify(const Runtime& r, Operation op, const Outcome& outcome) {
+  std::string line = fmt::format("cifs {} {}: {}: {}", r.entry.name, operation_name(op), outcome.result, outcome.message);
+  log(outcome.alarm ? LOG_ALERT : outcome.ok ? LOG_INFO : LOG_WARNING, line);
 
   std::optional<config::SmtpServer> smtp;
   std::string to, prefix, hostname;
@@ -274,9 +280,7 @@ void CifsMonitor::notify(const Runtime& r, Operation op, const Outcome& outcome)
     mail.body += report;
   }
   if (!send_mail(*smtp, hostname, mail, error)) {
-    syslog(LOG_ERR, "cifs %s: e-mail notification failed: %s", r.entry.name.c_str(), error.c_str());
-    fmt::print("cifs {}: e-mail notification failed: {}\n", r.entry.name, error);
-    std::fflush(stdout);
+    log(LOG_ERR, fmt::format("cifs {}: e-mail notification failed: {}", r.entry.name, error));
   }
 }
 

@@ -12,6 +12,8 @@
 // its state directory and shown again after a restart.
 #pragma once
 
+#include <functional>
+
 #include <atomic>
 #include <ctime>
 #include <map>
@@ -29,7 +31,10 @@ namespace bulwark::control::cifs {
 
 class CifsMonitor {
  public:
-  explicit CifsMonitor(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+  // `log` gets every message (a syslog priority and the line), from any thread; by default they
+  // go to syslog and stdout.
+  using Log = std::function<void(int priority, const std::string& line)>;
+  explicit CifsMonitor(std::string state_dir, Log log = {}) : state_dir_(std::move(state_dir)), log_(std::move(log)) {}
   ~CifsMonitor();
 
   void apply(const config::Tables& tables);
@@ -61,6 +66,8 @@ class CifsMonitor {
   };
 
   std::string state_dir_;
+  Log log_;
+  void log(int priority, const std::string& line) const;
   std::mutex mutex_;
   std::optional<config::Tables> tables_;
   std::map<std::string, std::unique_ptr<Runtime>> jobs_;

@@ -1,6 +1,6 @@
 // Remote syslog (system.syslog): every line bulwark-control logs — the packet filter's and port
-// forwardings' log lines, the user firewall's logins, logouts and expiries, the portal's failures
-// — is also sent to each configured server as an RFC 5424 message over UDP (RFC 5426).
+// forwardings' log lines, the user firewall's logins, logouts and expiries, the portal's failures,
+// bulwark-iked's messages, the CIFS integrity checks' results — is also sent to each configured server as an RFC 5424 message over UDP (RFC 5426).
 //
 // Theory of operation
 // -------------------
@@ -25,7 +25,8 @@
 
 namespace bulwark::control {
 
-enum class SyslogSeverity : uint8_t { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6 };
+// RFC 5424 6.2.1 (the same numbers as syslog(3)'s LOG_*).
+enum class SyslogSeverity : uint8_t { kAlert = 1, kCritical = 2, kError = 3, kWarning = 4, kNotice = 5, kInfo = 6 };
 
 class RemoteSyslog {
  public:
