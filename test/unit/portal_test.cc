@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <random>
 #include <regex>
 #include <thread>
 
@@ -484,4 +486,59 @@ user_firewall:
   CHECK(all.find("Gryffindor") == std::string::npos);
   CHECK(all.find("nope") == std::string::npos);
   CHECK(all.find("too many failed logins") != std::string::npos);
+}
+
+TEST_CASE("portal: random requests get a well-formed answer, never a crash", "[robustness]") {
+  setenv("PORTAL_TEST_HP", hash_of("Gryffindor!", "$6$").c_str(), 1);
+  auto loaded = bulwark::test::load_text(bulwark::test::base_config(R"(
+user_firewall:
+  enabled: true
+  login_interfaces: [internal]
+  users:
+    - {name: hpotter, authentication: local, password_hash: {env: PORTAL_TEST_HP}}
+  templates:
+    - {name: web, timeout: 1h, users: [hpotter], rules: [{protocol: tcp, to_port: http}]}
+)"));
+  REQUIRE(loaded.tables);
+  bulwark::config::Tables tables = *loaded.tables;
+  for (auto& i : tables.interfaces) {
+    if (i.name == "internal") i.addresses.at(0).prefix.address = ip("127.0.0.1");
+  }
+  tables.management.https_port = 0;
+  TempDir dir;
+  RecordingDataplane dataplane;
+  UserSessions sessions(dataplane.backend());
+  sessions.configure(tables);
+  Portal portal(sessions.hooks(), dir.path, [](const std::string&) {});
+  std::string error;
+  REQUIRE(portal.apply(tables, "", error));
+
+  std::mt19937 random(2026);
+  auto junk = [&](size_t max) {
+    std::string s(random() % (max + 1), '\0');
+    for (auto& c : s) c = static_cast<char>(random() % 4 == 0 ? "\0\r\n%&=<>\"'"[random() % 10] : random() % 256);
+    return s;
+  };
+  const std::vector<std::string> methods = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "", "G\0T"};
+  const std::vector<std::string> paths = {"/", "/login", "/logout", "/x", "//", "/login/", "/../etc/passwd", ""};
+  const std::vector<int> allowed = {200, 400, 401, 403, 404, 405, 429, 503};
+  for (int n = 0; n < 400; ++n) {
+    HttpRequest r;
+    r.method = methods[random() % methods.size()];
+    r.path = random() % 4 ? paths[random() % paths.size()] : junk(64);
+    r.peer = Ipv4Address{0x7f000000u + static_cast<uint32_t>(random() % 50)};
+    r.local = ip("127.0.0.1");
+    if (random() % 2) r.headers["accept"] = random() % 2 ? "text/plain" : junk(40);
+    if (random() % 3 == 0) r.headers["origin"] = random() % 2 ? "https://127.0.0.1" : junk(40);
+    r.headers["host"] = "127.0.0.1";
+    if (random() % 2) r.form["username"] = random() % 3 ? "hpotter" : junk(300);
+    if (random() % 2) r.form["password"] = random() % 5 ? junk(40) : "Gryffindor!";
+    if (random() % 3 == 0) r.form["access"] = random() % 2 ? "user_firewall" : junk(20);
+    if (random() % 4 == 0) r.form[junk(10)] = junk(100);
+    HttpResponse answer = portal.handle(r);
+    INFO(n << ": " << r.method << " " << r.path << " -> " << answer.status);
+    CHECK(std::find(allowed.begin(), allowed.end(), answer.status) != allowed.end());
+    CHECK_FALSE(answer.body.empty());
+    CHECK_FALSE(answer.content_type.empty());
+  }
 }
