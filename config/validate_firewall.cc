@@ -197,10 +197,44 @@ void validate_firewall(ValidationContext& ctx) {
   }
 }
 
+// Could `list` accept a TCP connection to `port` arriving on `interface`? (A rule naming a port
+// group counts as yes: this is a hint, not a proof.)
+bool may_accept_tcp(const RuleList& list, const std::string& interface, uint16_t port) {
+  if (list.policy == DefaultPolicy::kAccept) return true;
+  if (list.policy == DefaultPolicy::kDrop) return false;
+  for (const Rule& r : list.rules) {
+    const auto* verdict = std::get_if<Verdict>(&r.action);
+    if (!verdict || *verdict != Verdict::kAccept) continue;
+    if (r.protocol && *r.protocol != kProtoTcp) continue;
+    if (r.interface && *r.interface != interface) continue;
+    if (r.to_port.empty()) return true;
+    for (const PortTerm& t : r.to_port) {
+      const auto* range = std::get_if<PortRange>(&t.value);
+      if (!range || (range->low <= port && port <= range->high)) return true;
+    }
+  }
+  return false;
+}
+
 void validate_user_firewall(ValidationContext& ctx) {
   const UserFirewallSection& uf = ctx.model.user_firewall;
   for (size_t i = 0; i < uf.login_interfaces.size(); ++i) {
     ctx.interfaces.check(uf.login_interfaces[i], uf.login_interface_origins[i], ctx.diag);
+    // Manual 9.2: logging in from outside needs HTTPS access there. The login page is traffic
+    // to the box, decided from an external interface by the incoming list, from a DMZ by the
+    // DMZ list; internal hosts reach the box unfiltered.
+    for (const auto& itf : ctx.model.interfaces) {
+      if (itf.name != uf.login_interfaces[i] || itf.role == Role::kInternal) continue;
+      const bool dmz = itf.role == Role::kDmz;
+      const uint16_t port = ctx.model.management.https.port;
+      if (uf.enabled && !may_accept_tcp(dmz ? ctx.model.firewall.dmz : ctx.model.firewall.incoming, itf.name, port)) {
+        ctx.diag.warning(uf.login_interface_origins[i],
+                         fmt::format("the login page on {} is blocked: the {} list accepts no TCP to port {}",
+                                     itf.name, dmz ? "dmz" : "incoming", port),
+                         fmt::format("add {{protocol: tcp, to_port: {}, action: accept}} to firewall.{} "
+                                     "(manual 9.2: HTTPS access from outside)", port, dmz ? "dmz" : "incoming"));
+      }
+    }
   }
   if (uf.enabled && !uf.templates.empty() && uf.login_interfaces.empty()) {
     ctx.diag.error(uf.at("login_interfaces"), "users cannot log in: no login interface is given",

@@ -316,3 +316,19 @@ TEST_CASE("VPN settings the box does not carry out yet are refused, not ignored"
   CHECK(has_diagnostic(r, Severity::kError, "listening for TCP-encapsulated IKE is not implemented yet"));
   CHECK(r.diagnostics.all().size() == 4);  // the second connection's values are what the box does
 }
+
+TEST_CASE("user firewall: a login page on an external interface that the incoming list blocks", "[validate]") {
+  const std::string uf =
+      "user_firewall:\n  login_interfaces: [internal, external]\n"
+      "  users: [{name: hpotter, authentication: local, password_hash: {env: H}}]\n"
+      "  templates: [{name: web, timeout: 1h, users: [hpotter], rules: [{protocol: tcp, to_port: http}]}]\n";
+  auto blocked = load_text(base_config("firewall:\n  incoming: {default: drop}\n" + uf));
+  INFO(all_messages(blocked));
+  CHECK(blocked.tables);
+  CHECK(has_diagnostic(blocked, Severity::kWarning, "the login page on external is blocked: the incoming list accepts no TCP to port 443"));
+  CHECK(blocked.diagnostics.all().size() == 1);  // not for the internal one
+  auto open = load_text(base_config(
+      "firewall:\n  incoming:\n    rules: [{protocol: tcp, to_port: 443, action: accept}]\n" + uf));
+  INFO(all_messages(open));
+  CHECK(open.diagnostics.all().empty());
+}
