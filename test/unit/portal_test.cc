@@ -406,7 +406,9 @@ struct RecordingDataplane {
 
 }  // namespace
 
-TEST_CASE("portal over HTTPS: form, login, identical failures, rate limit, cross-site, logout, status") {
+// Chapter 9's user firewall with hpotter (password "Gryffindor!") and one template, its portal
+// moved to loopback on a free port instead of the internal address and 443.
+bulwark::config::Tables loopback_portal_tables() {
   setenv("PORTAL_TEST_HP", hash_of("Gryffindor!", "$6$").c_str(), 1);
   auto loaded = bulwark::test::load_text(bulwark::test::base_config(R"(
 user_firewall:
@@ -415,20 +417,20 @@ user_firewall:
   users:
     - {name: hpotter, authentication: local, password_hash: {env: PORTAL_TEST_HP}}
   templates:
-    - name: web
-      timeout: 1h
-      users: [hpotter]
-      rules:
-        - {protocol: tcp, to: 0.0.0.0/0, to_port: http}
+    - {name: web, timeout: 1h, users: [hpotter], rules: [{protocol: tcp, to: 0.0.0.0/0, to_port: http}]}
 )"));
   INFO(bulwark::test::all_messages(loaded));
   REQUIRE(loaded.tables);
   bulwark::config::Tables tables = *loaded.tables;
-  // Serve on loopback, on a free port, instead of the configured interface address and 443.
   for (auto& i : tables.interfaces) {
     if (i.name == "internal") i.addresses.at(0).prefix.address = ip("127.0.0.1");
   }
   tables.management.https_port = 0;
+  return tables;
+}
+
+TEST_CASE("portal over HTTPS: form, login, identical failures, rate limit, cross-site, logout, status") {
+  bulwark::config::Tables tables = loopback_portal_tables();
 
   TempDir dir;
   RecordingDataplane dataplane;
@@ -489,22 +491,7 @@ user_firewall:
 }
 
 TEST_CASE("portal: random requests get a well-formed answer, never a crash", "[robustness]") {
-  setenv("PORTAL_TEST_HP", hash_of("Gryffindor!", "$6$").c_str(), 1);
-  auto loaded = bulwark::test::load_text(bulwark::test::base_config(R"(
-user_firewall:
-  enabled: true
-  login_interfaces: [internal]
-  users:
-    - {name: hpotter, authentication: local, password_hash: {env: PORTAL_TEST_HP}}
-  templates:
-    - {name: web, timeout: 1h, users: [hpotter], rules: [{protocol: tcp, to_port: http}]}
-)"));
-  REQUIRE(loaded.tables);
-  bulwark::config::Tables tables = *loaded.tables;
-  for (auto& i : tables.interfaces) {
-    if (i.name == "internal") i.addresses.at(0).prefix.address = ip("127.0.0.1");
-  }
-  tables.management.https_port = 0;
+  bulwark::config::Tables tables = loopback_portal_tables();
   TempDir dir;
   RecordingDataplane dataplane;
   UserSessions sessions(dataplane.backend());
