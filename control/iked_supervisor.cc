@@ -1,15 +1,8 @@
 #include "control/iked_supervisor.h"
 
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <filesystem>
-#include <thread>
-
-#include <fmt/format.h>
 
 namespace bulwark::control {
 
@@ -24,131 +17,20 @@ std::string find_iked() {
 }
 
 void IkedSupervisor::configure(bool wanted, const std::string& network_namespace) {
-  wanted_ = wanted && !options_.program.empty();
-  if (!wanted_ || network_namespace != namespace_) stop();
-  namespace_ = network_namespace;
-  if (!wanted_) return;
-  if (pid_ > 0) {
-    kill(pid_, SIGHUP);
+  if (!wanted || options_.program.empty()) {
+    child_.stop();
     return;
   }
-  backoff_ = std::chrono::seconds(1);
-  start();
-}
-
-void IkedSupervisor::start() {
   std::vector<std::string> args{options_.program, "--run-dir", options_.run_dir};
-  if (!options_.dataplane_socket.empty()) {
-    args.push_back("--dataplane-socket");
-    args.push_back(options_.dataplane_socket);
-  }
-  if (!options_.control_socket.empty()) {
-    args.push_back("--control-socket");
-    args.push_back(options_.control_socket);
+  for (const auto& [flag, value] : {std::pair<const char*, const std::string&>{"--dataplane-socket", options_.dataplane_socket},
+                                    {"--control-socket", options_.control_socket},
+                                    {"--dhcp-leases", options_.dhcp_leases}}) {
+    if (value.empty()) continue;
+    args.push_back(flag);
+    args.push_back(value);
   }
   args.insert(args.end(), options_.config_files.begin(), options_.config_files.end());
-  int out[2] = {-1, -1};
-  if (options_.log && pipe2(out, O_CLOEXEC) != 0) out[0] = out[1] = -1;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (out[1] >= 0) {
-      dup2(out[1], STDOUT_FILENO);
-      dup2(out[1], STDERR_FILENO);
-    }
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (!namespace_.empty()) {
-      int fd = open(("/run/netns/" + namespace_).c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
-        fmt::print(stderr, "bulwark-control: cannot enter network namespace {} for bulwark-iked\n", namespace_);
-        _exit(126);
-      }
-    }
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  if (out[1] >= 0) close(out[1]);
-  if (pid < 0) {
-    if (out[0] >= 0) close(out[0]);
-    fmt::print("bulwark-control: cannot start {}\n", options_.program);
-  } else {
-    if (out[0] >= 0) {
-      if (output_ >= 0) close(output_);
-      output_ = out[0];
-      fcntl(output_, F_SETFL, fcntl(output_, F_GETFL) | O_NONBLOCK);
-      partial_.clear();
-    }
-    fmt::print("bulwark-control: started bulwark-iked (pid {})\n", pid);
-    pid_ = pid;
-  }
-  std::fflush(stdout);
-  next_start_ = std::chrono::steady_clock::now() + backoff_;
-}
-
-void IkedSupervisor::drain_output() {
-  if (output_ < 0) return;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(output_, buf, sizeof buf)) > 0) {
-    partial_.append(buf, static_cast<size_t>(n));
-    size_t start = 0, end;
-    while ((end = partial_.find('\n', start)) != std::string::npos) {
-      if (end > start) options_.log("ike: " + partial_.substr(start, end - start));
-      start = end + 1;
-    }
-    partial_.erase(0, start);
-    if (partial_.size() > 4096) {  // a line without end: pass it on in pieces
-      options_.log("ike: " + partial_);
-      partial_.clear();
-    }
-  }
-  if (n == 0) {  // the child and everything it started have closed it
-    if (!partial_.empty()) options_.log("ike: " + partial_);
-    partial_.clear();
-    close(output_);
-    output_ = -1;
-  }
-}
-
-bool IkedSupervisor::poll() {
-  drain_output();
-  bool exited = false;
-  if (pid_ > 0) {
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
-    exited = true;
-    fmt::print("bulwark-control: bulwark-iked exited ({}); restarting it in {} s\n",
-               WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
-                                   : fmt::format("status {}", WEXITSTATUS(status)),
-               backoff_.count());
-    std::fflush(stdout);
-    pid_ = -1;
-    next_start_ = std::chrono::steady_clock::now() + backoff_;
-    backoff_ = std::min(backoff_ * 2, std::chrono::seconds(30));
-  }
-  if (wanted_ && pid_ < 0 && std::chrono::steady_clock::now() >= next_start_) start();
-  return exited;
-}
-
-void IkedSupervisor::stop() {
-  if (pid_ <= 0) return;
-  kill(pid_, SIGTERM);
-  for (int i = 0; i < 50; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-      pid_ = -1;
-      drain_output();
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  kill(pid_, SIGKILL);
-  waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-  drain_output();
+  if (!child_.run(std::move(args), network_namespace)) child_.signal(SIGHUP);  // the same child: re-read
 }
 
 }  // namespace bulwark::control

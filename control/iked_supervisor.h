@@ -1,19 +1,19 @@
 // bulwark-control runs bulwark-iked (control/ike/) as a child process while the configuration
-// has VPN connections, in the exception namespace when there is an exception path: starts it with the same configuration files and the dataplane's socket,
-// restarts it when it exits (1 s, doubling to 30 s between attempts), passes reloads on as
-// SIGHUP and stops it on shutdown. bulwark-iked reports VPN connections going up and down to
-// bulwark-control's socket, for the rule records they control. IKE lives in its own process so that a fault there cannot
-// take configuration handling and integrity monitoring down with it (docs/ike.md). What it
-// prints (its own and charon's messages) comes back through a pipe, line by line, to `log`:
-// bulwark-control's log, syslog and remote syslog, like every other message of the box.
+// has VPN connections, in the exception namespace when there is an exception path: starts it
+// with the same configuration files, the DHCP leases file and the dataplane's socket, restarts
+// it when it exits (child_process.h), passes reloads on as SIGHUP and stops it on shutdown.
+// bulwark-iked reports VPN connections going up and down to bulwark-control's socket, for the
+// rule records they control. IKE lives in its own process so that a fault there cannot take
+// configuration handling and integrity monitoring down with it (docs/ike.md). What it prints
+// (its own and charon's messages) comes back line by line to `log`: bulwark-control's log,
+// syslog and remote syslog, like every other message of the box.
 #pragma once
 
-#include <sys/types.h>
-
-#include <chrono>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "control/child_process.h"
 
 namespace bulwark::control {
 
@@ -22,14 +22,17 @@ struct IkedOptions {
   std::string run_dir = "/run/bulwark/iked";
   std::string dataplane_socket;
   std::string control_socket;  // bulwark-control's, for VPN up/down
+  std::string dhcp_leases;     // the leases file bulwark-control writes (config/dhcp_lease.h)
   std::vector<std::string> config_files;
-  std::function<void(const std::string&)> log;  // each line bulwark-iked prints; empty: inherited stdout
+  std::function<void(const std::string&)> log;  // each line bulwark-iked prints, "ike: " in front
 };
 
 class IkedSupervisor {
  public:
-  explicit IkedSupervisor(IkedOptions options) : options_(std::move(options)) {}
-  ~IkedSupervisor() { stop(); }
+  explicit IkedSupervisor(IkedOptions options)
+      : options_(std::move(options)), child_("bulwark-iked", [this](const std::string& line) {
+          options_.log("ike: " + line);
+        }) {}
 
   // After every applied configuration: runs bulwark-iked if `wanted`, else stops it; a running
   // one re-reads the configuration. `network_namespace` (empty: this one) is where it runs:
@@ -37,20 +40,12 @@ class IkedSupervisor {
   void configure(bool wanted, const std::string& network_namespace = {});
   // Once per loop: restarts bulwark-iked when it has exited and is still wanted. True when it
   // has just exited: its tunnels are gone.
-  bool poll();
-  void stop();
+  bool poll() { return child_.poll(); }
+  void stop() { child_.stop(); }
 
  private:
   IkedOptions options_;
-  pid_t pid_ = -1;
-  bool wanted_ = false;
-  std::string namespace_;
-  std::chrono::seconds backoff_{1};
-  std::chrono::steady_clock::time_point next_start_{};
-  int output_ = -1;      // read end of the child's stdout and stderr
-  std::string partial_;  // a line not yet complete
-  void start();
-  void drain_output();
+  SupervisedChild child_;
 };
 
 // bulwark-iked next to the running program (installed side by side, or in the build tree's
