@@ -61,7 +61,7 @@ class Compiler {
   void compile_interfaces() {
     for (size_t n = 0; n < m_.interfaces.size(); ++n) {
       const Interface& i = m_.interfaces[n];
-      InterfaceEntry e{static_cast<uint16_t>(n), i.name, i.role, i.port, i.mac, i.mtu, {}};
+      InterfaceEntry e{static_cast<uint16_t>(n), i.name, i.role, i.port, i.mac, i.mtu, {}, i.dhcp};
       for (const auto& a : i.addresses) e.addresses.push_back({a.prefix, a.vlan.value_or(0)});
       if (i.role == Role::kExternal && !t_.extern_address && !e.addresses.empty()) {
         t_.extern_address = e.addresses.front().prefix.address;
@@ -201,7 +201,9 @@ class Compiler {
     for (const auto& r : nat.masquerade) {
       MasqueradeEntry e;
       e.interface = interface_index(r.interface);
-      e.address = t_.interfaces[e.interface].addresses.front().prefix.address;
+      // An interface waiting for its DHCP lease has no address yet: 0.0.0.0, which nat::Rules skips.
+      const auto& addresses = t_.interfaces[e.interface].addresses;
+      e.address = addresses.empty() ? Ipv4Address{} : addresses.front().prefix.address;
       for (const auto& p : r.from) e.from.push_back(p.canonical());
       e.source = source_of(r.origin);
       out.masquerade.push_back(std::move(e));

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/dhcp_lease.h"
 #include "config/diagnostics.h"
 #include "config/model.h"
 #include "config/tables.h"
@@ -39,10 +40,13 @@ struct LoadResult {
   std::optional<Tables> tables;  // set only when there was no error
 };
 
-LoadResult load(const std::vector<Source>& sources, uint64_t generation = 1);
+// `leases`: the DHCP leases of `dhcp` interfaces (config/dhcp_lease.h), none by default.
+LoadResult load(const std::vector<Source>& sources, uint64_t generation = 1,
+                const std::vector<DhcpLease>& leases = {});
 
 // Reads `paths` (the factory configuration when empty) and loads them; a file that cannot be
 // read is reported like any other error.
-LoadResult load_files(const std::vector<std::string>& paths, uint64_t generation = 1);
+LoadResult load_files(const std::vector<std::string>& paths, uint64_t generation = 1,
+                      const std::vector<DhcpLease>& leases = {});
 
 }  // namespace bulwark::config

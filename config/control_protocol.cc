@@ -250,6 +250,7 @@ std::string encode_dataplane_tables(const Tables& t) {
     w.u8(i.mac.has_value());
     for (int b = 0; b < 6; ++b) w.u8(i.mac ? i.mac->bytes[b] : 0);
     w.u16(i.mtu);
+    w.u8(i.dhcp);
     w.u32(static_cast<uint32_t>(i.addresses.size()));
     for (const auto& a : i.addresses) {
       w.prefix(a.prefix);
@@ -396,6 +397,7 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
     for (auto& b : mac.bytes) b = r.u8();
     if (has_mac) i.mac = mac;
     i.mtu = r.u16();
+    i.dhcp = r.u8() != 0;
     uint32_t addresses = r.count(7);
     for (uint32_t a = 0; a < addresses && r.ok(); ++a) {
       IfAddressEntry e;

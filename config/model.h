@@ -120,8 +120,9 @@ struct Interface : Located {
   std::string port;
   std::optional<MacAddress> mac;
   uint16_t mtu = 1500;
-  std::vector<InterfaceAddress> addresses;
+  std::vector<InterfaceAddress> addresses;  // with dhcp: the lease's, once there is one
   std::vector<Route> routes;
+  bool dhcp = false;  // the address comes from a DHCP server (config/dhcp_lease.h)
   std::string comment;
 };
 
@@ -443,6 +444,7 @@ struct Model {
   bool interfaces_complete = true;  // false when an entry could not be read
   std::optional<Ipv4Address> default_gateway;
   Origin default_gateway_origin;
+  bool default_gateway_from_lease = false;  // the router of a DHCP lease (dhcp_lease.h)
   std::vector<Switch> switches;
   NatSection nat;
   FirewallSection firewall;

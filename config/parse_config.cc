@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "config/config.h"
+#include "config/dhcp_lease.h"
 #include "config/parse_sections.h"
 #include "config/yaml_values.h"
 
@@ -129,9 +130,10 @@ Model parse(const std::vector<Source>& sources, Diagnostics& diagnostics) {
   return model;
 }
 
-LoadResult load(const std::vector<Source>& sources, uint64_t generation) {
+LoadResult load(const std::vector<Source>& sources, uint64_t generation, const std::vector<DhcpLease>& leases) {
   LoadResult result;
   Model model = parse(sources, result.diagnostics);
+  apply_leases(model, leases);
   // Validation runs after parse errors too, so that one run reports every problem.
   validate(model, result.diagnostics);
   result.diagnostics.sort();
@@ -139,12 +141,13 @@ LoadResult load(const std::vector<Source>& sources, uint64_t generation) {
   return result;
 }
 
-LoadResult load_files(const std::vector<std::string>& paths, uint64_t generation) {
-  if (paths.empty()) return load({default_source()}, generation);
+LoadResult load_files(const std::vector<std::string>& paths, uint64_t generation,
+                      const std::vector<DhcpLease>& leases) {
+  if (paths.empty()) return load({default_source()}, generation, leases);
   LoadResult result;
   std::vector<Source> sources = read_sources(paths, result.diagnostics);
   if (result.diagnostics.has_errors()) return result;
-  return load(sources, generation);
+  return load(sources, generation, leases);
 }
 
 }  // namespace bulwark::config

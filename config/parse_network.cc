@@ -96,8 +96,16 @@ std::optional<Interface> parse_interface(Reader& r, const YAML::Node& n, const s
   uint32_t mtu = i.mtu;
   m.optional("mtu", mtu, Integer{576, 9000});
   i.mtu = static_cast<uint16_t>(mtu);
-  m.non_empty_list("addresses", i.addresses, parse_interface_address,
-                   "every interface needs at least one address, e.g. [192.168.1.1/24]");
+  m.optional("dhcp", i.dhcp, as_bool);
+  if (i.dhcp) {
+    if (auto given = m.take("addresses")) {
+      r.error(*given, path + ".addresses", "an interface with dhcp: true gets its address from the DHCP server",
+              "remove addresses, or remove dhcp to give the addresses yourself");
+    }
+  } else {
+    m.non_empty_list("addresses", i.addresses, parse_interface_address,
+                     "every interface needs at least one address, e.g. [192.168.1.1/24], or dhcp: true");
+  }
   m.list("routes", i.routes, parse_route);
   m.optional("comment", i.comment, as_text);
   m.finish();

@@ -38,7 +38,8 @@ struct InterfaceEntry {
   std::string port;
   std::optional<MacAddress> mac;
   uint16_t mtu = 1500;
-  std::vector<IfAddressEntry> addresses;
+  std::vector<IfAddressEntry> addresses;  // with dhcp: the lease's address, or none yet
+  bool dhcp = false;  // its DHCP client's answers (UDP 67 → 68) go to the exception path
 };
 
 enum class RouteKind : uint8_t { kConnected, kAdditional, kDefault };

@@ -90,6 +90,27 @@ void validate_network(ValidationContext& ctx) {
             "declare the uplink interface; %extern and masquerading need it");
   }
 
+  // DHCP (dhcp_lease.h): the uplink's address, its network and the default gateway come from
+  // the lease, so nothing in the file may depend on them before there is one.
+  bool any_dhcp = false;
+  for (const auto& i : m.interfaces) {
+    if (!i.dhcp) continue;
+    any_dhcp = true;
+    if (i.role != Role::kExternal) {
+      d.error(i.at("dhcp"), "only an external interface can get its address by DHCP",
+              "the box is the router of its internal and DMZ networks: give them fixed addresses");
+    }
+    if (!i.routes.empty()) {
+      d.error(i.at("routes"), "additional routes through an interface with dhcp: true are not supported",
+              "their gateway would have to be in the leased network, which is not known beforehand; "
+              "the lease's router is the default gateway");
+    }
+  }
+  if (any_dhcp && m.default_gateway && !m.default_gateway_from_lease) {
+    d.error(m.default_gateway_origin, "with dhcp: true the default gateway is the router of the DHCP lease",
+            "remove default_gateway");
+  }
+
   // Networks of different interfaces (or different VLANs) must not overlap: a destination
   // must belong to one link only.
   struct Net {

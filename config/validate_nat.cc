@@ -145,7 +145,7 @@ void validate_nat(ValidationContext& ctx) {
                                   [](const PortForward& r) { return !r.incoming_ip; });
   bool has_extern = std::any_of(ctx.model.interfaces.begin(), ctx.model.interfaces.end(),
                                 [](const Interface& i) {
-                                  return i.role == Role::kExternal && !i.addresses.empty();
+                                  return i.role == Role::kExternal && (!i.addresses.empty() || i.dhcp);
                                 });
   if (needs_extern && !has_extern) {
     ctx.diag.error(nat.at("port_forwarding"), "%extern needs an external interface with an address");

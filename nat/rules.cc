@@ -14,10 +14,13 @@ bool hides(const config::MasqueradeEntry& m, uint32_t ip) {
 }  // namespace
 
 Rules::Rules(const config::NatTables& t)
-    : masquerade_(t.masquerade),
-      forwards_(t.port_forwarding),
+    : forwards_(t.port_forwarding),
       port_range_(t.port_range),
       endpoint_independent_(t.mapping == config::MappingBehaviour::kEndpointIndependent) {
+  // Masquerading to an interface that waits for its DHCP lease has no address to use yet.
+  for (const auto& m : t.masquerade) {
+    if (m.address.value != 0) masquerade_.push_back(m);
+  }
   for (const auto& o : t.one_to_one) {
     one_to_one_.push_back({o.real.network().value, o.virtual_network.network().value, o.real.mask(), o.interface});
   }
@@ -28,6 +31,7 @@ std::optional<DestinationNat> Rules::destination(const conntrack::FlowKey& k) co
   for (size_t index = 0; index < forwards_.size(); ++index) {
     const config::PortForwardEntry& f = forwards_[index];
     const auto position = static_cast<uint16_t>(index + 1);
+    if (f.incoming_ip.value == 0) continue;  // %extern of an interface still waiting for its DHCP lease
     if (f.protocol != k.protocol || f.incoming_ip.value != k.dst || !f.from.contains(config::Ipv4Address{k.src})) {
       continue;
     }
