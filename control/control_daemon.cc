@@ -2,6 +2,7 @@
 
 #include <syslog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -34,7 +35,7 @@ uint64_t dataplane_generation(const std::string& socket, std::string& error) {
 
 Message ControlDaemon::reload() {
   std::lock_guard<std::mutex> lock(reload_mutex_);
-  config::LoadResult loaded = config::load_files(options_.config_files, generation_ + 1);
+  config::LoadResult loaded = config::load_files(options_.config_files, generation_ + 1, dhcp_.leases());
   std::string report;
   for (const auto& d : loaded.diagnostics.all()) report += d.str() + "\n";
   if (!loaded.tables) {
@@ -56,6 +57,12 @@ Message ControlDaemon::reload() {
       result.payload += "warning: remote syslog: " + syslog_error + "\n";
     }
     cifs_.apply(*loaded.tables);
+    if (options_.exception_path) {
+      dhcp_.configure(*loaded.tables, ns);
+    } else if (std::any_of(applied_->interfaces.begin(), applied_->interfaces.end(),
+                           [](const config::InterfaceEntry& i) { return i.dhcp; })) {
+      result.payload += "warning: dhcp: without an exception path the box cannot run its DHCP client\n";
+    }
     iked_.configure(!loaded.tables->ipsec.connections.empty(), ns);
   }
   return result;
@@ -330,7 +337,8 @@ Message ControlDaemon::users(const std::string& request_text) {
   }
   if (f[0] == "portal") return {MessageType::kApplied, portal_.status(f[1] == "json")};
   if (f[0] == "syslog") return {MessageType::kApplied, remote_syslog_.status(f[1] == "json")};
-  return {MessageType::kError, "expected list, logout NAME|ADDRESS, portal or syslog\n"};
+  if (f[0] == "dhcp") return {MessageType::kApplied, dhcp_.status(f[1] == "json")};
+  return {MessageType::kError, "expected list, logout NAME|ADDRESS, portal, syslog or dhcp\n"};
 }
 
 int ControlDaemon::run() {
@@ -382,6 +390,15 @@ int ControlDaemon::run() {
     }
     cifs_.tick();
     if (iked_.poll()) iked_exited();
+    if (dhcp_.poll()) {  // a lease came, changed or ended: the box's addresses follow
+      Message result = reload();
+      if (result.type == MessageType::kApplied) {
+        fmt::print("{}", result.payload);
+        std::fflush(stdout);
+      } else {
+        announce("dhcp: the configuration with the new lease was refused:\n" + result.payload, LOG_ERR);
+      }
+    }
     if (reload_requested_.exchange(false)) {
       Message result = reload();
       fmt::print("{}", result.payload);
@@ -392,6 +409,7 @@ int ControlDaemon::run() {
   socket_thread.join();
   portal_.stop();
   iked_.stop();
+  dhcp_.stop();  // releases the leases
   return 0;
 }
 

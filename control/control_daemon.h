@@ -15,6 +15,7 @@
 #include "config/control_protocol.h"
 #include "config/tables.h"
 #include "control/cifs/monitor.h"
+#include "control/dhcp/dhcp_client.h"
 #include "control/iked_supervisor.h"
 #include "control/portal/portal.h"
 #include "control/syslog/remote_syslog.h"
@@ -37,6 +38,7 @@ struct ControlOptions {
   std::string state_dir = "/var/lib/bulwark";  // integrity databases and reports (cifs/)
   std::string iked;                            // bulwark-iked to run for VPN connections; empty: none
   std::string iked_run_dir = "/run/bulwark/iked";
+  std::string dhcp_run_dir = "/run/bulwark/dhcp";  // DHCP event script and leases file
 };
 
 class ControlDaemon {
@@ -44,8 +46,9 @@ class ControlDaemon {
   explicit ControlDaemon(ControlOptions options)
       : options_(std::move(options)),
         cifs_(options_.state_dir, [this](int priority, const std::string& line) { announce(line, priority); }),
+        dhcp_(options_.dhcp_run_dir, [this](const std::string& line) { announce(line); }),
         iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.control_socket,
-               options_.config_files, [this](const std::string& line) { announce(line); }}),
+               dhcp_.leases_file(), options_.config_files, [this](const std::string& line) { announce(line); }}),
         sessions_(session_backend()),
         portal_(sessions_.hooks(), options_.state_dir, [this](const std::string& line) { announce(line); }) {}
 
@@ -87,6 +90,7 @@ class ControlDaemon {
   std::map<std::string, std::chrono::steady_clock::time_point> deactivate_at_;
 
   cifs::CifsMonitor cifs_;
+  DhcpClients dhcp_;  // before iked_: it reads their leases file
   IkedSupervisor iked_;
   UserSessions sessions_;  // the user firewall's logged-in users
   Portal portal_;          // their HTTPS login page (after sessions_: it calls into them)

@@ -4,6 +4,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -37,6 +39,52 @@ bool ip(const std::vector<std::string>& args, std::string& error) {
   return true;
 }
 
+// The output of `ip ARGS…`, or nullopt when it failed.
+std::optional<std::string> ip_output(const std::vector<std::string>& args) {
+  std::vector<std::string> argv_storage{"ip"};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(out[1], STDOUT_FILENO);
+    ::dup2(null, STDERR_FILENO);
+    ::execvp("ip", argv.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  return text;
+}
+
+// Removes the IPv4 addresses of `dev` that the configuration no longer gives it (a removed
+// address, the previous DHCP lease).
+bool remove_stale_addresses(const std::string& ns, const std::string& dev, const std::vector<std::string>& wanted,
+                            std::string& error) {
+  auto listing = ip_output({"-n", ns, "-4", "-o", "addr", "show", "dev", dev});
+  if (!listing) return true;  // no such device yet: nothing stale
+  size_t at = 0;
+  while ((at = listing->find(" inet ", at)) != std::string::npos) {
+    at += 6;
+    const std::string address = listing->substr(at, listing->find(' ', at) - at);
+    if (std::find(wanted.begin(), wanted.end(), address) == wanted.end() &&
+        !ip({"-n", ns, "addr", "del", address, "dev", dev}, error)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool exists(const std::vector<std::string>& args) {
   std::string ignored;
   return ip(args, ignored);
@@ -45,6 +93,7 @@ bool exists(const std::vector<std::string>& args) {
 // Routes of their own for the box's tunnels, marked with this protocol number so that a new
 // configuration replaces them all.
 constexpr const char* kTunnelRouteProtocol = "250";
+constexpr const char* kStaticRouteProtocol = "251";  // the configuration's own routes
 
 // The box's own services reach the remote network of a tunnel (ping, syslog, SNMP to a remote
 // site): a route from the box's address inside the tunnel's local network, so that the
@@ -113,6 +162,7 @@ bool configure_exception_path(const config::Tables& tables, std::string& error) 
     }
     if (i.mac && !ip({"-n", ns, "link", "set", "dev", tap, "address", i.mac->str()}, error)) return false;
     if (!ip({"-n", ns, "link", "set", "dev", tap, "mtu", fmt::format("{}", i.mtu), "up"}, error)) return false;
+    std::map<std::string, std::vector<std::string>> wanted{{tap, {}}};  // device → its addresses
     for (const auto& a : i.addresses) {
       std::string dev = tap;
       if (a.vlan) {
@@ -125,14 +175,24 @@ bool configure_exception_path(const config::Tables& tables, std::string& error) 
         if (!ip({"-n", ns, "link", "set", "dev", dev, "up"}, error)) return false;
       }
       if (!ip({"-n", ns, "addr", "replace", a.prefix.str(), "dev", dev}, error)) return false;
+      wanted[dev].push_back(a.prefix.str());
+    }
+    for (const auto& [dev, addresses] : wanted) {
+      if (!remove_stale_addresses(ns, dev, addresses, error)) return false;
     }
   }
+  // The additional and default routes, marked so that those no longer configured (a route
+  // removed, a DHCP lease's router that changed or went) are flushed first.
+  if (!ip({"-n", ns, "route", "flush", "proto", kStaticRouteProtocol}, error)) return false;
   for (const auto& r : tables.routes) {
     if (r.kind == config::RouteKind::kConnected) continue;
     std::string dev = config::exception_tap_name(tables.interfaces[r.interface].name);
     if (r.vlan) dev = fmt::format("{}.{}", dev.substr(0, 10), r.vlan);
     std::string dst = r.kind == config::RouteKind::kDefault ? "default" : r.network.str();
-    if (!ip({"-n", ns, "route", "replace", dst, "via", r.gateway.str(), "dev", dev}, error)) return false;
+    if (!ip({"-n", ns, "route", "replace", dst, "via", r.gateway.str(), "dev", dev, "proto", kStaticRouteProtocol},
+            error)) {
+      return false;
+    }
   }
   return route_tunnels(tables, error);
 }

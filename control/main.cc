@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
        "(default: the one installed next to bulwark-control)")
       ("no-iked", "do not run bulwark-iked")
       ("iked-run-dir", po::value<std::string>()->default_value("/run/bulwark/iked"), "bulwark-iked's run directory")
+      ("dhcp-run-dir", po::value<std::string>()->default_value("/run/bulwark/dhcp"),
+       "the DHCP clients' event script and leases file")
       ("state-dir", po::value<std::string>()->default_value("/var/lib/bulwark"),
        "where integrity databases and reports are kept (cifs/NAME/)")
       ("config", po::value<std::vector<std::string>>()->composing(), "configuration file");
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   opts.state_dir = vm["state-dir"].as<std::string>();
   if (!vm.count("no-iked")) opts.iked = vm.count("iked") ? vm["iked"].as<std::string>() : bulwark::control::find_iked();
   opts.iked_run_dir = vm["iked-run-dir"].as<std::string>();
+  opts.dhcp_run_dir = vm["dhcp-run-dir"].as<std::string>();
   bulwark::control::ControlDaemon daemon(opts);
   g_daemon = &daemon;
   std::signal(SIGHUP, on_signal);

@@ -518,6 +518,14 @@ bool Pipeline::allocate_port(const Generation& g, const conntrack::FlowKey& inte
 
 bool Pipeline::recheck(const Generation& g, conntrack::Entry& e) {
   e.generation = static_cast<uint32_t>(g.number());
+  // A translation through an address the box no longer has (a new DHCP lease, an address taken
+  // out of the configuration) cannot carry its connection on: aborted, whatever the filter says.
+  if ((e.flags & conntrack::kTranslated) && !(e.flags & kThroughVpn)) {
+    const conntrack::FlowKey reply = conntrack_.reply_key(e);
+    auto gone = [&](uint32_t address) { return !g.is_local(address) && !g.nat().virtual_to_real(address); };
+    if (reply.dst != e.key.src && gone(reply.dst)) return false;  // masqueraded to it
+    if (reply.src != e.key.dst && gone(e.key.dst)) return false;  // forwarded from it
+  }
   // The box's own connections are not filtered; forwarded ones never were.
   // VPN connections stay: their SAs, not the interface lists, decide (docs/esp.md).
   if (!g.filter().abort_on_reconfiguration() || (e.flags & (kFromBox | kThroughVpn))) return true;

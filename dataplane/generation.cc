@@ -53,6 +53,7 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
     rt.port = ports[i].port;
     rt.punt_port = ports[i].punt_port;
     rt.mtu = in.mtu;
+    rt.dhcp = in.dhcp;
     if (in.mac) {
       std::memcpy(rt.mac, in.mac->bytes.data(), 6);
     } else {

@@ -49,6 +49,7 @@ struct InterfaceRuntime {
   uint16_t punt_port = 0;  // exception-path port id, or kNoPort
   uint8_t mac[6] = {};
   uint16_t mtu = 1500;
+  bool dhcp = false;  // the box's DHCP client runs on it: server answers go to the exception path
 };
 
 inline constexpr uint16_t kNoPort = 0xffff;

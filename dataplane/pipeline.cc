@@ -22,6 +22,13 @@ bool is_not_routable_destination(uint32_t ip) {
   return (ip >> 28) == 0xe || ip == 0xffffffff || (ip >> 24) == 0 || (ip >> 24) == 127;
 }
 
+// A DHCP server's answer to a client (RFC 2131: server port 67 to client port 68), untagged and
+// not out of a tunnel.
+bool is_dhcp_answer(const Pipeline::Flow& f, uint16_t vlan) {
+  return vlan == 0 && !f.via && !f.trailing_fragment && f.key.protocol == 17 && f.key.src_port == 67 &&
+         f.key.dst_port == 68;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx)
@@ -284,10 +291,18 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
   uint16_t fwd_count = 0;
   uint16_t local_count = 0;
   uint32_t dst[kBurstSize];
+  const bool dhcp_client = g.interfaces()[iface].dhcp;
   for (uint16_t i = 0; i < checked; ++i) {
     rte_mbuf* m = ip[i];
     uint16_t offset = ip_offset[i];
     Flow& flow = flows[i];
+    // A DHCP server's answers reach the box's DHCP client whatever their destination (before a
+    // lease the box has no address; offers go to the offered one or to broadcast), unfiltered
+    // like the kernel's DHCP clients see them on their raw sockets (docs/dhcp.md).
+    if (dhcp_client && is_dhcp_answer(flow, ip_vlan[i])) {
+      punt_ip(g, m, iface, offset);
+      continue;
+    }
     if (!track(g, m, offset, now, flow)) continue;
     auto* h = rte_pktmbuf_mtod_offset(m, Ipv4Header*, offset);
     uint32_t d = h->dst.to_host();

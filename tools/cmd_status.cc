@@ -68,8 +68,8 @@ int run_status(const std::vector<std::string>& args) {
   }
   // The HTTPS service (certificate fingerprint) and the logged-in users, from bulwark-control
   // when it runs; the dataplane's counters stand alone otherwise.
-  // And remote syslog's counters.
-  std::string portal, syslog;
+  // And remote syslog's counters, and the DHCP leases.
+  std::string portal, syslog, dhcp;
   if (!vm.count("rules")) {
     auto ask_control = [&](const char* what) {
       std::string error;
@@ -82,6 +82,7 @@ int run_status(const std::vector<std::string>& args) {
     };
     portal = ask_control("portal");
     syslog = ask_control("syslog");
+    dhcp = ask_control("dhcp");
   }
   if (vm.count("json")) {
     size_t end = payload.rfind('}');
@@ -89,11 +90,12 @@ int run_status(const std::vector<std::string>& args) {
       std::string more;
       if (!portal.empty()) more += ", \"https\": " + portal;
       if (!syslog.empty()) more += ", \"syslog\": " + syslog;
+      if (!dhcp.empty() && dhcp != "{}") more += ", \"dhcp\": " + dhcp;
       payload.insert(end, more);
     }
     std::cout << payload << "\n";
   } else {
-    std::cout << payload << portal << syslog;
+    std::cout << payload << portal << syslog << dhcp;
   }
   return 0;
 }

@@ -192,6 +192,7 @@ int main(int argc, char** argv) {
       "retransmit-timeout", po::value<double>()->default_value(4.0),
       "seconds before the first IKE retransmission (3 follow, each 1.8 times longer: a silent peer is given up after about 47 s by default)")(
       "log-level", po::value<int>()->default_value(1), "charon's log level (0 quiet … 2 detailed; keys are never logged below 4, and 4 is refused)")(
+      "dhcp-leases", po::value<std::string>(), "the DHCP leases of the box's dhcp interfaces (written by bulwark-control), read with the configuration")(
       "config", po::value<std::vector<std::string>>()->composing(), "configuration file");
   po::positional_options_description positional;
   positional.add("config", -1);
@@ -214,7 +215,19 @@ int main(int argc, char** argv) {
   std::vector<std::string> configs;
   if (vm.count("config")) configs = vm["config"].as<std::vector<std::string>>();
 
-  auto loaded = bulwark::config::load_files(configs);
+  const std::string leases_file = vm.count("dhcp-leases") ? vm["dhcp-leases"].as<std::string>() : std::string();
+  // The configuration with the current DHCP leases, as bulwark-control compiled it.
+  auto load_configuration = [&] {
+    std::vector<bulwark::config::DhcpLease> leases;
+    if (!leases_file.empty()) {
+      std::string error;
+      auto read = bulwark::config::read_leases_file(leases_file, error);
+      if (read) leases = std::move(*read);
+      else fmt::print(stderr, "bulwark-iked: {}\n", error);
+    }
+    return bulwark::config::load_files(configs, 1, leases);
+  };
+  auto loaded = load_configuration();
   for (const auto& d : loaded.diagnostics.all()) fmt::print(stderr, "{}\n", d.str());
   if (!loaded.tables) return 1;
 
@@ -378,7 +391,7 @@ int main(int argc, char** argv) {
     int signal_number = 0;
     sigwait(&signals, &signal_number);
     if (signal_number == SIGHUP) {
-      auto again = bulwark::config::load_files(configs);
+      auto again = load_configuration();
       for (const auto& d : again.diagnostics.all()) fmt::print(stderr, "{}\n", d.str());
       if (again.tables) load(*again.tables);
       continue;
