@@ -48,6 +48,13 @@ class Compiler {
  private:
   uint16_t interface_index(const std::string& name) const { return index_of(m_.interfaces, name); }
 
+  uint16_t first_external() const {
+    for (const auto& i : t_.interfaces) {
+      if (i.role == Role::kExternal) return i.index;
+    }
+    return kNoIndex;
+  }
+
   // The interface whose network contains `address`, or kNoIndex.
   uint16_t interface_for(Ipv4Address address) const {
     for (const auto& i : t_.interfaces) {
@@ -215,6 +222,7 @@ class Compiler {
       e.from_port = r.from_port.value_or(PortRange{});
       e.incoming_ip = r.incoming_ip.value_or(t_.extern_address.value_or(Ipv4Address{}));
       e.interface = interface_for(e.incoming_ip);
+      if (e.interface == kNoIndex) e.interface = first_external();  // %extern still waiting for its DHCP lease
       if (r.protocol != kProtoGre) {
         e.incoming_port = r.incoming_port.value_or(PortRange{});
         e.redirect_port = r.redirect_port.value_or(e.incoming_port);

@@ -75,6 +75,8 @@ std::unique_ptr<Generation> Generation::build(const config::Tables& tables,
       if (a.prefix.length < 31) g->local_.push_back(net.broadcast);
       if (std::find(vlans.begin(), vlans.end(), a.vlan) == vlans.end()) vlans.push_back(a.vlan);
     }
+    // A DHCP interface waiting for its lease is still an untagged link: its client talks there.
+    if (in.dhcp && vlans.empty()) vlans.push_back(0);
     g->vlans_.push_back(vlans);
     if (rt.port >= g->port_to_interface_.size()) g->port_to_interface_.resize(rt.port + 1, -1);
     g->port_to_interface_[rt.port] = static_cast<int>(i);

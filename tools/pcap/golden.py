@@ -525,7 +525,7 @@ class Interface:
         self.mac = entry["mac"]
         self.mtu = entry.get("mtu", 1500)
         self.addresses = []  # (address, prefix, vlan or None)
-        for a in entry["addresses"]:
+        for a in entry.get("addresses", []):  # none with dhcp: true before a lease
             vlan = None
             if isinstance(a, dict):
                 vlan, a = a.get("vlan"), a["address"]
