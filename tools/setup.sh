@@ -30,6 +30,9 @@ PACKAGES=(
   # the differential NAT suite (test/differential/): Linux nftables as the reference gateway;
   # remote syslog's test (test/netns/syslog_remote.sh): a real rsyslog
   nftables rsyslog
+  # DHCP-assigned external addresses (control/dhcp/): BusyBox's udhcpc is the box's DHCP client;
+  # dnsmasq (the binary only) is the ISP's server in test/netns/dhcp_uplink.sh
+  udhcpc dnsmasq-base
 )
 # ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi
