@@ -182,8 +182,9 @@ bool configure_exception_path(const config::Tables& tables, std::string& error) 
     }
   }
   // The additional and default routes, marked so that those no longer configured (a route
-  // removed, a DHCP lease's router that changed or went) are flushed first.
-  if (!ip({"-n", ns, "route", "flush", "proto", kStaticRouteProtocol}, error)) return false;
+  // removed, a DHCP lease's router that changed or went) can be told apart and removed. Only
+  // those: a flush would make IKE in this namespace see every route go and come back.
+  std::vector<std::string> routed;
   for (const auto& r : tables.routes) {
     if (r.kind == config::RouteKind::kConnected) continue;
     std::string dev = config::exception_tap_name(tables.interfaces[r.interface].name);
@@ -192,6 +193,20 @@ bool configure_exception_path(const config::Tables& tables, std::string& error) 
     if (!ip({"-n", ns, "route", "replace", dst, "via", r.gateway.str(), "dev", dev, "proto", kStaticRouteProtocol},
             error)) {
       return false;
+    }
+    // As `ip route show` prints it: a host route without its /32.
+    routed.push_back(r.kind != config::RouteKind::kDefault && r.network.length == 32 ? r.network.address.str() : dst);
+  }
+  if (auto listing = ip_output({"-n", ns, "-4", "route", "show", "proto", kStaticRouteProtocol})) {
+    size_t start = 0;
+    while (start < listing->size()) {
+      size_t end = listing->find('\n', start);
+      if (end == std::string::npos) end = listing->size();
+      const std::string line = listing->substr(start, end - start);
+      start = end + 1;
+      const std::string dst = line.substr(0, line.find(' '));
+      if (dst.empty() || std::find(routed.begin(), routed.end(), dst) != routed.end()) continue;
+      if (!ip({"-n", ns, "route", "del", dst, "proto", kStaticRouteProtocol}, error)) return false;
     }
   }
   return route_tunnels(tables, error);
