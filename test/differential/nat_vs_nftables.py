@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """Differential test: Bulwark against Linux nftables + conntrack on the same probes.
 
-The box of box.yaml (manual chapters 3-7: masquerading, 1:1 NAT, port forwarding, an incoming
-list with accept and reject rules) is built twice:
+The box of box.yaml (manual chapters 3-8: masquerading, 1:1 NAT, port forwarding, an incoming
+list with accept and reject rules, an active and an inactive rule record) is built twice:
 * the reference: a Linux network namespace `gw` configured with reference.nft, its interfaces
   int0/ext0 (the box's MACs) joined by veth pairs to two namespaces where this script sends
   and captures frames on raw sockets;
@@ -134,6 +134,14 @@ def probes():
         Probe("one-to-one-datagram", "a datagram to the mapped host", [("external", r_frame)]),
         Probe("one-to-one-error-out", "the mapped host's port unreachable about it",
               [("internal", icmp_about(BOX_INT_MAC, "R", ip_of("S"), (3, 3), translated(r_frame, dst=ip_of("R")), 0x503))]),
+        Probe("record-accept", "chapter 8: the active record's accept rule (TCP 8443 to 10.1.1.10)",
+              [("external", outside("S", V, syn(40010, 8443, 600), 0x209))]),
+        Probe("record-reject", "the active record's reject rule: a reset from 10.1.1.10",
+              [("external", outside("S", V, syn(40011, 8444, 610), 0x20A))]),
+        Probe("record-no-match", "a port the list rule selects but no rule of its record",
+              [("external", outside("S", V, syn(40012, 8445, 620), 0x20B))]),
+        Probe("record-inactive", "the inactive record's rule does nothing: the list's default drops",
+              [("external", outside("S", V, syn(40013, 9000, 630), 0x20C))]),
         Probe("incoming-drop", "a connection no incoming rule accepts",
               [("external", outside("S", ip_of("A"), syn(40004, 22, 500), 0x208))]),
         Probe("host-unreachable", "a destination that never answers ARP (after about 3 s)",
