@@ -144,7 +144,7 @@ Pipeline::Protect Pipeline::into_tunnel(const Generation& g, rte_mbuf* m, uint16
   if (vpn_nat == VpnNatKind::kOneToOne) translate(m, offset, tunnel_src, tunnel_dst);
   rte_pktmbuf_adj(m, offset);
   Sealing& s = sealing_[sealing_count_];
-  if (!prepare_esp(g, *p->sa, m, in, in_vlan, true, now, s)) return Protect::kDropped;
+  if (!prepare_esp(g, *p->sa, m, in, in_vlan, true, now, s, &flow.key)) return Protect::kDropped;
   s.slot = slot;
   ++sealing_count_;
   dst = p->sa->outer_dst;
@@ -196,7 +196,7 @@ void Pipeline::seal_burst(rte_mbuf** slots, uint64_t now) {
 }
 
 bool Pipeline::prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
-                           bool forwarded, uint64_t now, Sealing& out) {
+                           bool forwarded, uint64_t now, Sealing& out, const conntrack::FlowKey* original) {
   auto* inner = rte_pktmbuf_mtod(m, Ipv4Header*);
   if (m->nb_segs != 1) {
     drop(m, DropReason::esp_malformed);
@@ -225,7 +225,7 @@ bool Pipeline::prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m
   const auto inner_mtu = static_cast<uint16_t>(sa.tunnel ? std::min<unsigned>(room, g.ipsec_mtu()) : room);
   if (sa.tunnel ? inner_total > inner_mtu : outer_total > path_mtu) {
     if (inner->dont_fragment() || !sa.tunnel) {
-      send_icmp_error(g, m, 0, in, in_vlan, kIcmpUnreachable, 4, inner_mtu, now);
+      send_icmp_error(g, m, 0, in, in_vlan, kIcmpUnreachable, 4, inner_mtu, now, original);
       drop(m, DropReason::mtu_exceeded);
     } else {
       if (forwarded) ipv4_decrement_ttl(*inner);

@@ -21,9 +21,8 @@ using conntrack::Direction;
 using conntrack::FlowKey;
 using conntrack::PacketInfo;
 
-constexpr uint8_t kFromBox = 1;    // Entry::flags: opened by the box itself
-constexpr uint8_t kThroughVpn = 2;  // Entry::flags: admitted by a VPN firewall
-// (conntrack::kUserSession: admitted by a user-firewall grant; user_firewall_stage.cc)
+// Entry::flags kFromBox and kThroughVpn: pipeline.h. (conntrack::kUserSession: admitted by a
+// user-firewall grant; user_firewall_stage.cc)
 
 struct [[gnu::packed]] TcpHeader {
   Be16 src_port;
@@ -405,12 +404,14 @@ bool Pipeline::admit_vpn(const Generation& g, rte_mbuf* m, uint16_t ip_offset, c
     if (action == config::ActionKind::kReject) {
       // The answer goes back through the tunnel (send_generated_ip protects it), from the box's
       // address on the side of the tunnel's local network, which the tunnel carries.
+      // Out of a tunnel with 1:1 NAT, it answers the tunnel's addresses (as_sent).
+      const conntrack::FlowKey sent = incoming ? as_sent(g, flow.key) : flow.key;
       if (flow.key.protocol == config::kProtoTcp && !flow.trailing_fragment) {
-        send_tcp_reset(g, m, ip_offset, flow.key, now);
+        send_tcp_reset(g, m, ip_offset, sent, now);
       } else if (incoming && out >= 0) {
-        send_icmp_error(g, m, ip_offset, static_cast<uint16_t>(out), 0, kIcmpUnreachable, 3, 0, now, &flow.key);
+        send_icmp_error(g, m, ip_offset, static_cast<uint16_t>(out), 0, kIcmpUnreachable, 3, 0, now, &sent, true);
       } else {
-        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now, &flow.key);
+        send_icmp_error(g, m, ip_offset, in, in_vlan, kIcmpUnreachable, 3, 0, now, &sent, incoming);
       }
       drop(m, DropReason::filter_reject);
       return false;

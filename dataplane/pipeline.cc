@@ -319,7 +319,12 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     }
     // TTL: checked before routing so that the error quotes the packet as received.
     if (h->ttl <= 1) {
-      send_icmp_error(g, m, offset, iface, ip_vlan[i], kIcmpTimeExceeded, 0, 0, now, &flow.key);
+      if (flow.via) {
+        const conntrack::FlowKey sent = as_sent(g, flow.key);
+        send_icmp_error(g, m, offset, iface, ip_vlan[i], kIcmpTimeExceeded, 0, 0, now, &sent, true);
+      } else {
+        send_icmp_error(g, m, offset, iface, ip_vlan[i], kIcmpTimeExceeded, 0, 0, now, &flow.key);
+      }
       drop(m, DropReason::ttl_exceeded);
       continue;
     }
@@ -357,7 +362,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     if (!m) continue;  // dropped while sealing
     if (hop[i] < 0) {
       rte_pktmbuf_adj(m, ip_offset[i]);
-      send_icmp_error(g, m, 0, iface, ip_vlan[i], kIcmpUnreachable, 0, 0, now, original_of(flows[i]));
+      send_icmp_error_about(g, m, iface, ip_vlan[i], flows[i], kIcmpUnreachable, 0, 0, now);
       drop(m, DropReason::no_route);
       continue;
     }
@@ -373,7 +378,7 @@ void Pipeline::process(const Generation& g, rte_mbuf** pkts, uint16_t n, uint16_
     if (h->is_fragment()) counters_.event(Event::fragments_forwarded);
     if (h->total_length.to_host() > mtu) {
       if (h->dont_fragment()) {
-        send_icmp_error(g, m, 0, iface, ip_vlan[i], kIcmpUnreachable, 4, mtu, now, original_of(flows[i]));
+        send_icmp_error_about(g, m, iface, ip_vlan[i], flows[i], kIcmpUnreachable, 4, mtu, now);
         drop(m, DropReason::mtu_exceeded);
         continue;
       }

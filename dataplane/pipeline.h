@@ -46,6 +46,10 @@ struct PipelineResources {
   rte_ring* owner = nullptr;
 };
 
+// Bits of conntrack::Entry::flags that are the dataplane's (conntrack.h leaves bits 0-4 to it).
+inline constexpr uint8_t kFromBox = 1;     // opened by the box itself
+inline constexpr uint8_t kThroughVpn = 2;  // admitted by a VPN firewall
+
 class Pipeline : private conntrack::SessionObserver {
  public:
   // What the connection stage learned about a packet, for the filter stage after routing.
@@ -78,9 +82,10 @@ class Pipeline : private conntrack::SessionObserver {
     }
   };
 
-  // The tuple an ICMP error about the flow's packet must restore: none once the packet is the
-  // outer one of an SA (its errors are about what the box itself sends).
-  static const conntrack::FlowKey* original_of(const Flow& f) { return f.encapsulated ? nullptr : &f.key; }
+  // The tuple of a packet out of a tunnel as the peer sent it: `local_view` (its key after the
+  // tunnel's 1:1 NAT, nat/vpn_nat.h) with the tunnel's addresses back. Errors and resets about
+  // it quote and answer that.
+  static conntrack::FlowKey as_sent(const Generation& g, const conntrack::FlowKey& local_view);
 
   Pipeline(const PipelineResources& resources, WorkerCounters& counters, Transmitter& tx);
 
@@ -147,11 +152,21 @@ class Pipeline : private conntrack::SessionObserver {
   // `offending`'s IPv4 header starts `ip_offset` bytes into the frame. `original`: the
   // packet's tuple as it arrived when it has been translated since (docs/nat.md, "ICMP"): the
   // error then quotes it as it arrived, goes to its original source and, when its destination
-  // was translated, comes from the address the sender used.
+  // was translated, comes from the address the sender used. `out_of_tunnel`: the packet came
+  // out of a tunnel (`original` then in the tunnel's addresses, as_sent): the error goes back
+  // through it, from the box's address toward the sender when the tunnel carries that, else
+  // from the address the sender used.
   [[gnu::noinline]] void send_icmp_error(const Generation& g, const rte_mbuf* offending,
                                          uint16_t ip_offset, uint16_t interface, uint16_t vlan,
                                          uint8_t type, uint8_t code, uint16_t mtu, uint64_t now,
-                                         const conntrack::FlowKey* original = nullptr);
+                                         const conntrack::FlowKey* original = nullptr,
+                                         bool out_of_tunnel = false);
+  // send_icmp_error about the routed packet `m` (its IPv4 header first) of flow `f`: quoting the
+  // tuple it arrived with (the tunnel's, out of a tunnel), or nothing to restore once the packet
+  // is the outer one of an SA (its errors are about what the box itself sends).
+  [[gnu::noinline]] void send_icmp_error_about(const Generation& g, const rte_mbuf* m, uint16_t interface,
+                                               uint16_t vlan, const Flow& f, uint8_t type, uint8_t code,
+                                               uint16_t mtu, uint64_t now);
   [[gnu::noinline]] void fragment_and_send(const Generation& g, rte_mbuf* m, const Egress& out,
                                            uint64_t now);
   // Splits `m`, which starts at its IPv4 header, into at most `capacity` pieces of `mtu` bytes
@@ -282,8 +297,10 @@ class Pipeline : private conntrack::SessionObserver {
   // Everything of encapsulation but the ESP payload: checks (route to the peer, MTU, room),
   // the outer IPv4 (and UDP) header. `forwarded`: a packet the box routes into the tunnel (its
   // TTL is decremented).
+  // `original`: the packet's tuple as it arrived (before NAT into the tunnel), for the error when
+  // it is too big.
   bool prepare_esp(const Generation& g, const SaRuntime& sa, rte_mbuf* m, uint16_t in, uint16_t in_vlan,
-                   bool forwarded, uint64_t now, Sealing& out);
+                   bool forwarded, uint64_t now, Sealing& out, const conntrack::FlowKey* original = nullptr);
   // Sequence number and encryption; false when the packet was dropped.
   bool seal(const Sealing& s, uint64_t seq, uint64_t now);
   // Seals the burst's queued packets: one sequence number reservation (one atomic operation)

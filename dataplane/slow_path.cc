@@ -143,7 +143,8 @@ bool Pipeline::icmp_allowed(uint64_t now) {
 
 void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, uint16_t ip_offset,
                                uint16_t interface, uint16_t vlan, uint8_t type, uint8_t code,
-                               uint16_t mtu, uint64_t now, const conntrack::FlowKey* original) {
+                               uint16_t mtu, uint64_t now, const conntrack::FlowKey* original,
+                               bool out_of_tunnel) {
   const auto* orig = rte_pktmbuf_mtod_offset(offending, const Ipv4Header*, ip_offset);
   // RFC 1812 4.3.2.7: never about ICMP errors, non-first fragments, or from broadcasts.
   if (orig->fragment_offset() != 0) return;
@@ -161,6 +162,17 @@ void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, u
   // the internal host.
   const bool destination_translated = original && original->dst != orig->dst.to_host();
   uint32_t from = destination_translated ? original->dst : g.first_address(interface, vlan);
+  // Out of a tunnel the answer must go back through it (send_generated_ip looks up the policy),
+  // which carries only addresses of its local network: the box's address toward the packet's
+  // destination when it is one, else the address the sender used (always one).
+  if (out_of_tunnel && ipsec_) {
+    auto carried = [&](uint32_t a) { return a != 0 && ipsec_->outbound(a, src, 1) != nullptr; };
+    if (!carried(from)) {
+      const int32_t hop = g.route(orig->dst.to_host());
+      const uint32_t own = hop < 0 ? 0 : g.first_address(g.next_hop(hop).interface, g.next_hop(hop).vlan);
+      from = carried(own) ? own : original ? original->dst : orig->dst.to_host();
+    }
+  }
   if (from == 0 || !icmp_allowed(now)) return;
 
   uint32_t quote = std::min<uint32_t>(orig->total_length.to_host(),
@@ -204,6 +216,30 @@ void Pipeline::send_icmp_error(const Generation& g, const rte_mbuf* offending, u
   icmp->checksum = Be16::from_host(internet_checksum(icmp, sizeof(IcmpHeader) + quote));
   counters_.event(Event::icmp_errors_sent);
   send_generated_ip(g, m, now);
+}
+
+void Pipeline::send_icmp_error_about(const Generation& g, const rte_mbuf* m, uint16_t interface, uint16_t vlan,
+                                     const Flow& f, uint8_t type, uint8_t code, uint16_t mtu, uint64_t now) {
+  if (f.encapsulated) {
+    send_icmp_error(g, m, 0, interface, vlan, type, code, mtu, now);
+  } else if (f.via) {
+    const conntrack::FlowKey sent = as_sent(g, f.key);
+    send_icmp_error(g, m, 0, interface, vlan, type, code, mtu, now, &sent, true);
+  } else {
+    send_icmp_error(g, m, 0, interface, vlan, type, code, mtu, now, &f.key);
+  }
+}
+
+conntrack::FlowKey Pipeline::as_sent(const Generation& g, const conntrack::FlowKey& local_view) {
+  conntrack::FlowKey out = local_view;
+  if (!g.vpn_nat()) return out;
+  // The answer's way into the tunnel (local -> remote) maps both addresses to the tunnel's.
+  uint32_t local = local_view.dst, remote = local_view.src;
+  if (g.vpn_nat()->outbound(local, remote) == nat::VpnNat::Outbound::kOneToOne) {
+    out.src = remote;
+    out.dst = local;
+  }
+  return out;
 }
 
 void Pipeline::send_generated_ip(const Generation& g, rte_mbuf* m, uint64_t now) {
@@ -381,12 +417,18 @@ void Pipeline::send_host_unreachable(const Generation& g, rte_mbuf* held, uint64
   // as it is now (the translated view); no connection (unfiltered traffic): not translated.
   conntrack::FlowKey original = now_key;
   conntrack::Direction d;
+  bool out_of_tunnel = false;
   if (conntrack::Entry* e = conntrack_.lookup(now_key.reversed(), now, d)) {
     original = d == conntrack::Direction::kReply ? e->key : conntrack_.reply_key(*e);
+    // Held for the local side, so out of a tunnel when its connection goes through one.
+    out_of_tunnel = (e->flags & kThroughVpn) != 0;
+    if (out_of_tunnel) original = as_sent(g, original);
   }
   // What the box sends itself (ESP of a tunnel, its own answers) has no sender to tell.
   if (g.is_local(original.src)) return;
-  const int32_t hop = g.route(original.src);
+  // Back towards the sender; out of a tunnel the error is protected instead of routed
+  // (send_generated_ip), and the interface the packet was held for names the box's side.
+  const int32_t hop = g.route(out_of_tunnel ? now_key.dst : original.src);
   if (hop < 0) return;
   const NextHop& back = g.next_hop(hop);
   // Routing took one off the TTL: the quote shows the one the sender chose.
@@ -394,7 +436,7 @@ void Pipeline::send_host_unreachable(const Generation& g, rte_mbuf* held, uint64
     ++ip->ttl;
     ipv4_set_checksum(*ip);
   }
-  send_icmp_error(g, held, 0, back.interface, back.vlan, kIcmpUnreachable, 1, 0, now, &original);
+  send_icmp_error(g, held, 0, back.interface, back.vlan, kIcmpUnreachable, 1, 0, now, &original, out_of_tunnel);
 }
 
 void Pipeline::drop_held() {
