@@ -285,15 +285,25 @@ void validate_virtual_networks(ValidationContext& ctx) {
 
 // Settings the configuration language has but the box does not carry out yet: refused, so that
 // nobody relies on a setting that does nothing.
+// Manual 10.2, 10.9: a switch starts and stops the connection, the deactivation timeout stops
+// one that a switch or `bulwark vpn up` started. Both start negotiations, which a connection that
+// waits for its peer never does.
+void validate_activation(ValidationContext& ctx, const VpnConnection& c) {
+  for (const char* key : {"controlled_by", "deactivation_timeout"}) {
+    const bool given = key[0] == 'c' ? c.controlled_by.has_value() : c.deactivation_timeout > 0;
+    if (given && !c.initiate.value_or(c.remote_gateway != "%any")) {  // as compile.cc derives it
+      ctx.diag.error(c.at(key), fmt::format("{} needs a connection that initiates", key),
+                     "a connection with startup: wait never starts a negotiation, so nothing could start it; "
+                     "use startup: initiate");
+    }
+  }
+  if (c.controlled_by && c.has("initial_mode")) {
+    ctx.diag.error(c.at("initial_mode"), "a connection controlled by a switch starts and stops with it",
+                   "remove initial_mode: the switch's initial state decides");
+  }
+}
+
 void refuse_unimplemented(ValidationContext& ctx, const VpnConnection& c) {
-  if (c.controlled_by) {
-    ctx.diag.error(c.at("controlled_by"), "starting and stopping a VPN connection by a switch is not implemented yet",
-                   "remove controlled_by; start and stop the connection with `bulwark vpn up|down NAME`");
-  }
-  if (c.deactivation_timeout > 0) {
-    ctx.diag.error(c.at("deactivation_timeout"), "a deactivation timeout of VPN connections is not implemented yet",
-                   "remove deactivation_timeout (0, never, is the only value the box carries out)");
-  }
   if (c.tcp_encapsulation) {
     ctx.diag.error(c.at("tcp_encapsulation"), "TCP encapsulation of IKE and ESP is not implemented yet",
                    "remove tcp_encapsulation or set enabled: false; the connection uses UDP (NAT-T)");
@@ -305,6 +315,7 @@ void refuse_unimplemented(ValidationContext& ctx, const VpnConnection& c) {
 void validate_ipsec(ValidationContext& ctx) {
   for (const auto& c : ctx.model.ipsec.connections) {
     validate_connection(ctx, c);
+    validate_activation(ctx, c);
     refuse_unimplemented(ctx, c);
   }
   if (ctx.model.ipsec.tcp_listen) {

@@ -69,6 +69,7 @@ void SupervisedChild::start() {
     fmt::print("bulwark-control: started {} (pid {})\n", name_, pid);
     std::fflush(stdout);
     pid_ = pid;
+    ++starts_;
   }
   next_start_ = std::chrono::steady_clock::now() + backoff_;
 }

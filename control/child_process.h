@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -30,6 +31,8 @@ class SupervisedChild {
   // was started now, false when the same child was running already.
   bool run(std::vector<std::string> argv, std::string network_namespace = {});
   void signal(int signal_number);
+  // How many times it has been started: a new value means a fresh process.
+  unsigned starts() const { return starts_; }
   // Reads output, reaps and restarts. True when the child has just exited.
   bool poll();
   // Stops it and does not restart it.
@@ -43,6 +46,7 @@ class SupervisedChild {
   std::string namespace_;
   bool wanted_ = false;
   pid_t pid_ = -1;
+  std::atomic<unsigned> starts_{0};
   std::chrono::seconds backoff_{1};
   std::chrono::steady_clock::time_point next_start_{};
   int output_ = -1;      // read end of the child's stdout and stderr

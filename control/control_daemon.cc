@@ -64,6 +64,7 @@ Message ControlDaemon::reload() {
       result.payload += "warning: dhcp: without an exception path the box cannot run its DHCP client\n";
     }
     iked_.configure(!loaded.tables->ipsec.connections.empty(), ns);
+    iked_synced_ = ~0u;  // connections newly under a switch that is on start at the next resync
   }
   return result;
 }
@@ -186,8 +187,44 @@ Message ControlDaemon::switch_(const std::string& request_text) {
   if (verb != "on" && verb != "off") return {MessageType::kError, "expected on, off or status\n"};
   it->second = verb == "on";
   Message result = push(*applied_, "");
-  result.payload = fmt::format("{}: {}\n", name, verb) + result.payload;
+  bool ok = true;
+  result.payload = fmt::format("{}: {}\n", name, verb) + drive_vpn_switches(name, false, ok) + result.payload;
   return result;
+}
+
+std::string ControlDaemon::drive_vpn_switches(const std::string& switch_name, bool only_on, bool& ok) {
+  ok = true;
+  if (!applied_) return {};
+  std::string report;
+  for (const auto& c : applied_->ipsec.connections) {
+    if (c.controlling_switch >= applied_->switches.size()) continue;
+    const std::string& s = applied_->switches[c.controlling_switch].name;
+    if (!switch_name.empty() && s != switch_name) continue;
+    const bool on = switches_.at(s);
+    if (only_on && !on) continue;
+    std::string error;
+    auto reply = request(iked_.socket(), {MessageType::kVpn, fmt::format("{}\t{}\tswitch {}", on ? "up" : "down", c.name, s)},
+                         error);
+    if (!reply) {
+      ok = false;
+      report += fmt::format("VPN {}: bulwark-iked did not answer ({}); it follows the switch when it runs\n", c.name, error);
+      continue;
+    }
+    report += reply->payload;
+  }
+  return report;
+}
+
+void ControlDaemon::resync_vpn_switches() {
+  std::lock_guard<std::mutex> lock(reload_mutex_);
+  const unsigned starts = iked_.starts();
+  if (starts == iked_synced_ || starts == 0) return;
+  bool ok = false;
+  std::string report = drive_vpn_switches("", true, ok);
+  if (!ok) return;  // not listening yet: next time
+  iked_synced_ = starts;
+  if (!report.empty()) fmt::print("{}", report);
+  std::fflush(stdout);
 }
 
 void ControlDaemon::resync_dataplane() {
@@ -386,6 +423,7 @@ int ControlDaemon::run() {
     expire_records();
     if (tick % 10 == 0) {
       resync_dataplane();
+      resync_vpn_switches();
       sessions_.tick();
     }
     cifs_.tick();

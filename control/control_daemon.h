@@ -88,6 +88,7 @@ class ControlDaemon {
   std::map<std::string, bool> switches_;
   std::map<std::string, bool> vpn_up_;  // VPN connections with a CHILD SA up, from bulwark-iked
   std::map<std::string, std::chrono::steady_clock::time_point> deactivate_at_;
+  unsigned iked_synced_ = ~0u;  // the bulwark-iked start that last got the switches' VPN states
 
   cifs::CifsMonitor cifs_;
   DhcpClients dhcp_;  // before iked_: it reads their leases file
@@ -107,6 +108,12 @@ class ControlDaemon {
   void adopt_runtime_state(const config::Tables& t);
   bool record_active(const config::RuleRecordEntry& r, const config::Tables& t) const;
   void expire_records();
+
+  // VPN connections controlled by a switch (manual 10.9) follow it: bulwark-iked is told to
+  // start or stop those of `switch_name` (all switches when empty; with `only_on`, only starts).
+  // The report's lines; `ok` false when bulwark-iked did not answer.
+  std::string drive_vpn_switches(const std::string& switch_name, bool only_on, bool& ok);
+  void resync_vpn_switches();
 
   // Fetches the dataplane's firewall log lines and writes them to syslog and the log file.
   void forward_log();

@@ -42,6 +42,9 @@ class IkedSupervisor {
   // has just exited: its tunnels are gone.
   bool poll() { return child_.poll(); }
   void stop() { child_.stop(); }
+  // A new value: bulwark-iked was (re)started and knows nothing of the switches' states yet.
+  unsigned starts() const { return child_.starts(); }
+  std::string socket() const { return options_.run_dir + "/iked.sock"; }
 
  private:
   IkedOptions options_;

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "control/ike/charon_shim.h"
 #include "control/ike/notifier.h"
 #include "control/ike/publisher.h"
+#include "control/ike/activation.h"
 #include "control/ike/retry.h"
 #include "control/ike/sa_database.h"
 #include "control/ike/vici_client.h"
@@ -285,6 +287,19 @@ int main(int argc, char** argv) {
   std::mutex tables_mutex;
   bulwark::config::Tables tables;
   bulwark::control::ike::InitiateRetry retry(vici, g_status);
+  bulwark::control::ike::Activation activation;
+  // Stops a connection (charon terminates its IKE SA, the retries end); the answer's text.
+  auto terminate = [&](const std::string& name, std::string& error) -> std::optional<std::string> {
+    retry.set_stopped(name, true);
+    activation.stopped(name);
+    bulwark::control::ike::ViciClient client;
+    if (!client.connect(vici, error)) return std::nullopt;
+    auto reply = client.request("terminate", {{"ike", name}, {"timeout", "10000"}}, error);
+    if (!reply) return std::nullopt;
+    return bulwark::control::ike::vici_value(*reply, "success") == "yes"
+               ? std::string("terminated")
+               : bulwark::control::ike::vici_value(*reply, "errmsg", "not up");
+  };
   std::thread timers([&] {
     for (unsigned tick = 0; running; ++tick) {
       for (const auto& e : g_database.due(std::chrono::steady_clock::now())) {
@@ -298,6 +313,16 @@ int main(int argc, char** argv) {
           current = tables;
         }
         for (const auto& line : retry.poll(current, std::time(nullptr))) event(line);
+        for (const auto& name : activation.due(std::time(nullptr))) {
+          uint32_t timeout = 0;
+          for (const auto& c : current.ipsec.connections) {
+            if (c.name == name) timeout = c.deactivation_timeout;
+          }
+          std::string error;
+          auto result = terminate(name, error);
+          event(fmt::format("VPN {}: deactivation timeout of {} s reached: {}", name, timeout,
+                            result ? *result : "cannot stop it: " + error));
+        }
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
@@ -309,6 +334,12 @@ int main(int argc, char** argv) {
       tables = t;
     }
     g_status.set_connections(t);
+    // A connection a switch controls waits for bulwark-control to say the switch is on.
+    for (const auto& c : t.ipsec.connections) {
+      if (c.controlling_switch != bulwark::config::kNoIndex && !activation.is_started(c.name)) {
+        retry.set_stopped(c.name, true);
+      }
+    }
     for (int i = 0; i < 100 && !std::filesystem::exists(vici); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -325,7 +356,9 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "bulwark-iked: {}\n", server_error);
     running = false;
   }
-  // `bulwark vpn up|down` go to charon over VICI, like swanctl --initiate/--terminate.
+  // `bulwark vpn up|down` go to charon over VICI, like swanctl --initiate/--terminate. For up and
+  // down the third field names the starter: empty for `bulwark vpn`, "switch S" from
+  // bulwark-control, whose up does not wait for the negotiation.
   auto vpn = [&](const std::string& payload) -> bulwark::config::Message {
     using bulwark::config::MessageType;
     std::vector<std::string> f = bulwark::config::split_fields(payload, 3);
@@ -343,38 +376,46 @@ int main(int argc, char** argv) {
         auto reqids = g_status.reqids(name);
         sas = g_database.list_text(&reqids);
       }
-      std::string text = g_status.describe(tables, name, sas);
+      std::map<std::string, std::string> started;
+      for (const auto& c : tables.ipsec.connections) started[c.name] = activation.describe(c.name, std::time(nullptr));
+      std::string text = g_status.describe(tables, name, sas, started);
       return {MessageType::kApplied, text.empty() ? "no VPN connections configured\n" : text};
     }
     if ((verb != "up" && verb != "down") || !conn) {
       return {MessageType::kError, "expected list, status NAME, up NAME or down NAME\n"};
     }
     lock.unlock();
-    retry.set_stopped(name, verb == "down");
-    bulwark::control::ike::ViciClient client;
+    const std::string by = f[2].empty() ? "bulwark vpn up" : f[2];
+    const bool from_switch = by.rfind("switch ", 0) == 0;
     std::string error;
-    if (!client.connect(vici, error)) return {MessageType::kError, error + "\n"};
-    std::string text;
-    if (verb == "up") {
-      for (size_t i = 0; i < conn->tunnels.size(); ++i) {
-        auto reply = client.request("initiate", {{"child", bulwark::control::ike::child_name(*conn, i)},
-                                                 {"ike", conn->name}, {"timeout", "15000"}}, error);
-        if (!reply || bulwark::control::ike::vici_value(*reply, "success") != "yes") {
-          std::string why = reply ? bulwark::control::ike::vici_value(*reply, "errmsg", "failed") : error;
-          lock.lock();
-          return {MessageType::kError, fmt::format("{}: not established: {}\n{}", name, why,
-                                                   g_status.describe(tables, name, ""))};
-        }
-      }
-      text = fmt::format("{}: established\n", name);
-    } else {
-      auto reply = client.request("terminate", {{"ike", conn->name}, {"timeout", "10000"}}, error);
-      if (!reply) return {MessageType::kError, error + "\n"};
-      text = fmt::format("{}: {}\n", name, bulwark::control::ike::vici_value(*reply, "success") == "yes"
-                                                 ? "terminated"
-                                                 : bulwark::control::ike::vici_value(*reply, "errmsg", "not up"));
+    if (verb == "down") {
+      auto result = terminate(name, error);
+      if (!result) return {MessageType::kError, error + "\n"};
+      if (from_switch) event(fmt::format("VPN {}: stopped by {}", name, by));
+      return {MessageType::kApplied, fmt::format("{}: {}\n", name, *result)};
     }
-    return {MessageType::kApplied, text};
+    if (!conn->initiate) return {MessageType::kError, fmt::format("{}: waits for its peer; nothing to start\n", name)};
+    // Already started by this switch (bulwark-control repeats the state after a restart): as is.
+    if (!activation.started(name, by, conn->deactivation_timeout, std::time(nullptr))) {
+      return {MessageType::kApplied, fmt::format("{}: started already\n", name)};
+    }
+    retry.set_stopped(name, false);
+    if (from_switch) event(fmt::format("VPN {}: started by {}", name, by));
+    bulwark::control::ike::ViciClient client;
+    if (!client.connect(vici, error)) return {MessageType::kError, error + "\n"};
+    for (size_t i = 0; i < conn->tunnels.size(); ++i) {
+        auto reply = client.request("initiate", {{"child", bulwark::control::ike::child_name(*conn, i)},
+                                                 {"ike", conn->name}, {"timeout", from_switch ? "-1" : "15000"}},
+                                    error);
+      if (from_switch) continue;  // answered at once; the negotiation goes on (and is retried)
+      if (!reply || bulwark::control::ike::vici_value(*reply, "success") != "yes") {
+        std::string why = reply ? bulwark::control::ike::vici_value(*reply, "errmsg", "failed") : error;
+        lock.lock();
+        return {MessageType::kError, fmt::format("{}: not established: {}\n{}", name, why,
+                                                 g_status.describe(tables, name, ""))};
+      }
+    }
+    return {MessageType::kApplied, fmt::format("{}: {}\n", name, from_switch ? "negotiating" : "established")};
   };
   std::thread control([&] {
     server.serve([&](const bulwark::config::Message& m) -> bulwark::config::Message {

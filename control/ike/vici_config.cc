@@ -121,7 +121,9 @@ std::vector<ViciItem> connection_messages(const config::Tables& t, const Certifi
       add(child + "life_time", seconds(esp.lifetime));
       add(child + "rand_time", seconds(esp.rekey_margin * ike.rekey_fuzz / 100));
       add(child + "replay_window", std::to_string(esp.replay_window));
-      add(child + "start_action", conn.initiate && conn.initially_started ? "start" : "none");
+      // A switch-controlled connection starts when bulwark-control says its switch is on.
+      add(child + "start_action",
+          conn.initiate && conn.initially_started && conn.controlling_switch == config::kNoIndex ? "start" : "none");
       add(child + "dpd_action", conn.initiate ? "restart" : "clear");
       add(child + "close_action", "none");
     }

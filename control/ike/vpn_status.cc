@@ -104,7 +104,8 @@ std::string VpnStatus::state_word(const config::VpnConnectionEntry& c, const Sta
   return c.initiate ? "pending" : "waiting";
 }
 
-std::string VpnStatus::describe(const config::Tables& t, const std::string& name, const std::string& sas_text) {
+std::string VpnStatus::describe(const config::Tables& t, const std::string& name, const std::string& sas_text,
+                                const std::map<std::string, std::string>& started) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
   for (const auto& c : t.ipsec.connections) {
@@ -121,6 +122,12 @@ std::string VpnStatus::describe(const config::Tables& t, const std::string& name
       char since[32];
       std::strftime(since, sizeof since, "%Y-%m-%d %H:%M:%S", std::localtime(&s.since));
       out += fmt::format("  IKE SA           up since {}, {} CHILD SA(s)\n", since, s.children_up);
+    }
+    if (c.controlling_switch < t.switches.size()) {
+      out += fmt::format("  controlled by    switch {}\n", t.switches[c.controlling_switch].name);
+    }
+    if (auto it = started.find(c.name); it != started.end() && !it->second.empty()) {
+      out += fmt::format("  started          {}\n", it->second.substr(it->second.find(' ') + 1));
     }
     if (!s.problem.empty()) out += fmt::format("  last problem     {}\n", s.problem);
   }

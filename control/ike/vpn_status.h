@@ -26,7 +26,9 @@ class VpnStatus {
   // The reqids of the connection's CHILD SAs that are up (to pick its SAs from the database).
   std::set<uint32_t> reqids(const std::string& connection);
   // One paragraph per connection of `t` (all when `name` is empty); empty if `name` is unknown.
-  std::string describe(const config::Tables& t, const std::string& name, const std::string& sas_text);
+  // `started`: who started a connection and when it stops (activation.h), by name.
+  std::string describe(const config::Tables& t, const std::string& name, const std::string& sas_text,
+                       const std::map<std::string, std::string>& started = {});
   std::string describe_json(const config::Tables& t, const std::string& name);
   // When the connection's last negotiation failed and it has no IKE SA: the time of the failure.
   std::optional<std::time_t> failed_at(const std::string& connection);

@@ -5,6 +5,7 @@
 
 #include "config_test_util.h"
 #include "control/ike/vici_client.h"
+#include "control/ike/activation.h"
 #include "control/ike/vici_config.h"
 
 using namespace bulwark;
@@ -149,4 +150,40 @@ TEST_CASE("a %any connection answers only on the addresses of its any_interface"
   REQUIRE(conns.size() == 2);
   CHECK(values(conns[0], "local_addrs[]") == std::vector<std::string>{"192.168.1.1"});
   CHECK(values(conns[1], "local_addrs[]").empty());  // a named peer: wherever the route leads
+}
+
+TEST_CASE("connections started at runtime: who started them and when the timeout stops them", "[ike]") {
+  control::ike::Activation a;
+  CHECK(a.started("service", "switch S1", 30, 1000));
+  CHECK_FALSE(a.started("service", "switch S1", 30, 1005));  // the switch said on again: as is
+  CHECK(a.is_started("service"));
+  CHECK(a.describe("service", 1010).find("started by switch S1 at ") == 0);
+  CHECK(a.describe("service", 1010).find(", stops in 20 s") != std::string::npos);
+  CHECK(a.due(1029).empty());
+  CHECK(a.due(1030) == std::vector<std::string>{"service"});
+  CHECK_FALSE(a.is_started("service"));
+  CHECK(a.due(2000).empty());
+
+  CHECK(a.started("plain", "bulwark vpn up", 0, 1000));  // no timeout: never due
+  CHECK(a.started("plain", "bulwark vpn up", 0, 1001));  // by hand: started again each time
+  CHECK(a.due(99999).empty());
+  CHECK(a.describe("plain", 5000).find("stops") == std::string::npos);
+  a.stopped("plain");
+  CHECK(a.describe("plain", 5000).empty());
+}
+
+TEST_CASE("a switch-controlled connection is loaded without starting", "[ike]") {
+  auto r = test::load_text(test::base_config(
+      "switches:\n  - {name: S1}\n"
+      "ipsec:\n  connections:\n"
+      "    - name: service\n      remote_gateway: 10.1.0.2\n      controlled_by: {switch: S1}\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.2.0/24}]\n"));
+  INFO(test::all_messages(r));
+  REQUIRE(r.tables);
+  auto conns = control::ike::connection_messages(*r.tables);
+  REQUIRE(conns.size() == 1);
+  bool none = false;
+  for (const auto& [path, v] : conns[0].fields) none |= path.find("start_action") != std::string::npos && v == "none";
+  CHECK(none);
 }

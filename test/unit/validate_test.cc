@@ -308,13 +308,36 @@ TEST_CASE("VPN settings the box does not carry out yet are refused, not ignored"
       "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.3.0/24}]\n"));
   INFO(all_messages(r));
   CHECK_FALSE(r.tables);
-  CHECK(has_diagnostic(r, Severity::kError, "by a switch is not implemented yet", 0, 0, "ipsec.connections[1].controlled_by"));
-  CHECK(has_diagnostic(r, Severity::kError, "deactivation timeout of VPN connections is not implemented yet", 0, 0,
-                       "ipsec.connections[1].deactivation_timeout"));
   CHECK(has_diagnostic(r, Severity::kError, "TCP encapsulation of IKE and ESP is not implemented yet", 0, 0,
                        "ipsec.connections[1].tcp_encapsulation"));
   CHECK(has_diagnostic(r, Severity::kError, "listening for TCP-encapsulated IKE is not implemented yet"));
-  CHECK(r.diagnostics.all().size() == 4);  // the second connection's values are what the box does
+  CHECK(r.diagnostics.all().size() == 2);  // the second connection's values are what the box does
+}
+
+TEST_CASE("a switch and a deactivation timeout need a connection that initiates", "[validate]") {
+  auto r = load_text(base_config(
+      "switches:\n  - {name: S1}\n"
+      "ipsec:\n  connections:\n"
+      "    - name: service\n      remote_gateway: 10.1.0.2\n      startup: wait\n"
+      "      controlled_by: {switch: S1}\n      deactivation_timeout: 30m\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.2.0/24}]\n"
+      "    - name: both\n      remote_gateway: 10.1.0.3\n      initial_mode: stopped\n"
+      "      controlled_by: {switch: S1}\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.3.0/24}]\n"
+      "    - name: fine\n      remote_gateway: 10.1.0.4\n"
+      "      controlled_by: {switch: S1}\n      deactivation_timeout: 10m\n"
+      "      authentication: {method: psk, psk: {env: PSK}}\n"
+      "      tunnels: [{local: 192.168.1.0/24, remote: 192.168.4.0/24}]\n"));
+  INFO(all_messages(r));
+  CHECK_FALSE(r.tables);
+  CHECK(has_diagnostic(r, Severity::kError, "controlled_by needs a connection that initiates", 0, 0,
+                       "ipsec.connections[1].controlled_by"));
+  CHECK(has_diagnostic(r, Severity::kError, "deactivation_timeout needs a connection that initiates", 0, 0,
+                       "ipsec.connections[1].deactivation_timeout"));
+  CHECK(has_diagnostic(r, Severity::kError, "starts and stops with it", 0, 0, "ipsec.connections[2].initial_mode"));
+  CHECK(r.diagnostics.all().size() == 3);
 }
 
 TEST_CASE("user firewall: a login page on an external interface that the incoming list blocks", "[validate]") {
