@@ -38,7 +38,10 @@ class Compiler {
     compile_firewall();
     compile_user_firewall();
     t_.management = {m_.management.https.port, m_.management.https.certificate,
-                     m_.management.https.private_key};
+                     m_.management.https.private_key, {}, m_.management.metrics.port};
+    for (const auto& name : m_.management.metrics.interfaces) {
+      t_.management.metrics_interfaces.push_back(interface_index(name));
+    }
     compile_nat();
     compile_ipsec();
     compile_cifs();

@@ -242,8 +242,16 @@ struct HttpsSettings : Located {
   std::optional<SecretRef> private_key;    // PEM, by reference only
 };
 
+// Prometheus metrics over plain HTTP (docs/metrics.md).
+struct MetricsSettings : Located {
+  std::vector<std::string> interfaces;  // on every address of these; empty: no listener
+  std::vector<Origin> interface_origins;
+  uint16_t port = 9100;
+};
+
 struct ManagementSection : Located {
   HttpsSettings https;
+  MetricsSettings metrics;
 };
 
 // --- NAT -----------------------------------------------------------------------------------

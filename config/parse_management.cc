@@ -1,4 +1,5 @@
-// Parser for `management`: the box's HTTPS server (port, certificate and private key).
+// Parser for `management`: the box's HTTPS server (port, certificate and private key) and its
+// Prometheus metrics listener.
 #include "config/parse_sections.h"
 #include "config/yaml_values.h"
 
@@ -16,12 +17,28 @@ void parse_https(Reader& r, const YAML::Node& n, HttpsSettings& out) {
   m.finish();
 }
 
+void parse_metrics(Reader& r, const YAML::Node& n, MetricsSettings& out) {
+  MapReader m(r, n, "management.metrics", out);
+  std::vector<std::pair<std::string, Origin>> interfaces;
+  if (m.required("interfaces", interfaces, as_name_list, "the interfaces whose addresses serve /metrics, e.g. [internal]")) {
+    for (auto& [name, origin] : interfaces) {
+      out.interfaces.push_back(name);
+      out.interface_origins.push_back(origin);
+    }
+  }
+  uint32_t port = out.port;
+  if (m.optional("port", port, Integer{1, 65535})) out.port = static_cast<uint16_t>(port);
+  m.finish();
+}
+
 }  // namespace
 
 void parse_management(Reader& r, const YAML::Node& n, ManagementSection& out) {
   MapReader m(r, n, "management", out);
   if (auto https = m.take("https")) parse_https(r, *https, out.https);
+  if (auto metrics = m.take("metrics")) parse_metrics(r, *metrics, out.metrics);
   m.finish();
 }
+
 
 }  // namespace bulwark::config

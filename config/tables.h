@@ -151,6 +151,8 @@ struct ManagementTables {
   uint16_t https_port = 443;
   std::optional<std::string> certificate;  // nullopt: self-signed, generated on first start
   std::optional<SecretRef> private_key;    // set exactly when certificate is
+  std::vector<uint16_t> metrics_interfaces;  // /metrics over HTTP on their addresses
+  uint16_t metrics_port = 9100;
 };
 
 struct OneToOneEntry {

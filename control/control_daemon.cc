@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "config/config.h"
+#include "config/prometheus.h"
 #include "config/user_grants.h"
 #include "control/dataplane_client.h"
 #include "control/exception_path.h"
@@ -51,6 +52,11 @@ Message ControlDaemon::reload() {
     if (!portal_.apply(*applied_, ns, portal_error)) {
       announce("user firewall: " + portal_error);
       result.payload += "warning: " + portal_error + "\n";
+    }
+    std::string metrics_error;
+    if (!metrics_.apply(*applied_, ns, metrics_error)) {
+      announce("metrics: " + metrics_error);
+      result.payload += "warning: metrics: " + metrics_error + "\n";
     }
     std::string syslog_error;
     if (!remote_syslog_.configure(loaded.tables->syslog, loaded.tables->hostname, ns, syslog_error)) {
@@ -357,6 +363,40 @@ UserSessions::Backend ControlDaemon::session_backend() {
   return b;
 }
 
+std::string ControlDaemon::metrics_text() {
+  std::string error;
+  auto reply = request(options_.dataplane_socket, {MessageType::kGetStatus, "prometheus"}, error);
+  const bool dataplane = reply && reply->type == MessageType::kStatus;
+  config::MetricsWriter w;
+  w.family("bulwark_dataplane_up", "gauge", "1 when the dataplane answered this scrape (its metrics are then included).");
+  w.sample(dataplane ? 1 : 0);
+  {
+    std::lock_guard<std::mutex> lock(reload_mutex_);
+    w.family("bulwark_control_generation", "gauge", "The configuration generation bulwark-control applied last.");
+    w.sample(generation_);
+    if (applied_) {
+      w.family("bulwark_switch_on", "gauge", "1 while the switch is on.");
+      for (const auto& s : applied_->switches) w.sample(switches_.at(s.name) ? 1 : 0, {{"switch", s.name}});
+      w.family("bulwark_rule_record_active", "gauge", "1 while the rule record is active.");
+      for (const auto& r : applied_->firewall.records) w.sample(record_active(r, *applied_) ? 1 : 0, {{"record", r.name}});
+      w.family("bulwark_vpn_connection_up", "gauge", "1 while the VPN connection has a CHILD SA up.");
+      for (const auto& c : applied_->ipsec.connections) {
+        auto it = vpn_up_.find(c.name);
+        w.sample(it != vpn_up_.end() && it->second ? 1 : 0, {{"connection", c.name}});
+      }
+    }
+  }
+  w.family("bulwark_syslog_messages_total", "counter", "Messages for the remote syslog servers, sent or dropped.");
+  w.sample(remote_syslog_.sent(), {{"result", "sent"}});
+  w.sample(remote_syslog_.dropped(), {{"result", "dropped"}});
+  const auto leases = dhcp_.leases();
+  if (!leases.empty()) {
+    w.family("bulwark_dhcp_lease_seconds", "gauge", "The lease time of the interface's DHCP lease.");
+    for (const auto& l : leases) w.sample(l.lease_seconds, {{"interface", l.interface}, {"address", l.address.str()}});
+  }
+  return (dataplane ? reply->payload : std::string()) + w.text();
+}
+
 void ControlDaemon::announce(const std::string& line, int priority) {
   log_line(line, priority);
   std::lock_guard<std::mutex> lock(log_mutex_);  // one line at a time on stdout as well
@@ -446,6 +486,7 @@ int ControlDaemon::run() {
   }
   socket_thread.join();
   portal_.stop();
+  metrics_.stop();
   iked_.stop();
   dhcp_.stop();  // releases the leases
   return 0;

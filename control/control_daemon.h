@@ -17,6 +17,7 @@
 #include "control/cifs/monitor.h"
 #include "control/dhcp/dhcp_client.h"
 #include "control/iked_supervisor.h"
+#include "control/metrics/metrics_server.h"
 #include "control/portal/portal.h"
 #include "control/syslog/remote_syslog.h"
 #include "control/user_firewall/sessions.h"
@@ -50,7 +51,8 @@ class ControlDaemon {
         iked_({options_.iked, options_.iked_run_dir, options_.dataplane_socket, options_.control_socket,
                dhcp_.leases_file(), options_.config_files, [this](const std::string& line) { announce(line); }}),
         sessions_(session_backend()),
-        portal_(sessions_.hooks(), options_.state_dir, [this](const std::string& line) { announce(line); }) {}
+        portal_(sessions_.hooks(), options_.state_dir, [this](const std::string& line) { announce(line); }),
+        metrics_([this] { return metrics_text(); }, [this](const std::string& line) { announce(line); }) {}
 
   int run();
   void stop() { running_ = false; }
@@ -95,6 +97,11 @@ class ControlDaemon {
   IkedSupervisor iked_;
   UserSessions sessions_;  // the user firewall's logged-in users
   Portal portal_;          // their HTTPS login page (after sessions_: it calls into them)
+  MetricsServer metrics_;  // GET /metrics (docs/metrics.md)
+
+  // The metrics of a scrape: the dataplane's, then the control plane's own (switches, rule
+  // records, VPN connections, remote syslog, DHCP leases).
+  std::string metrics_text();
 
   UserSessions::Backend session_backend();
   // Writes one line to syslog (at `priority`, LOG_*), the configured log file and the remote

@@ -10,6 +10,7 @@
 #include "config/control_server.h"
 #include "config/user_grants.h"
 #include "dataplane/counters_json.h"
+#include "dataplane/metrics.h"
 #include "dataplane/eal.h"
 
 namespace bulwark::dataplane {
@@ -55,6 +56,11 @@ Message Daemon::handle(const Message& request) {
       if (request.payload == "rules" || request.payload == "rules-json") {
         if (!dataplane_) return {MessageType::kError, "no configuration yet"};
         return {MessageType::kStatus, dataplane_->rule_counters(request.payload == "rules-json")};
+      }
+      if (request.payload == "prometheus") {
+        if (!dataplane_) return {MessageType::kStatus, ""};
+        return {MessageType::kStatus, prometheus_metrics(dataplane_->generation_number(), dataplane_->counters(),
+                                                         dataplane_->port_counters(), dataplane_->user_firewall_status())};
       }
       return status(request.payload != "text");
     case MessageType::kGetNat:

@@ -33,6 +33,8 @@ PACKAGES=(
   # DHCP-assigned external addresses (control/dhcp/): BusyBox's udhcpc is the box's DHCP client;
   # dnsmasq (the binary only) is the ISP's server in test/netns/dhcp_uplink.sh
   udhcpc dnsmasq-base
+  # Prometheus metrics' test (test/netns/metrics.sh) parses scrapes with the Python client
+  python3-prometheus-client
 )
 # ESP: AES-GCM through intel-ipsec-mb where Debian has it (x86-64); OpenSSL elsewhere.
 if [ "$(dpkg --print-architecture)" = amd64 ]; then PACKAGES+=(libipsec-mb-dev); fi

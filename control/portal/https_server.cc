@@ -235,25 +235,25 @@ bool start_daemon(Daemon& d, HttpsListener& listener, const HttpsServerOptions& 
   if (fd < 0) return false;
   std::string messages;
   start_messages = &messages;
-  unsigned flags = MHD_USE_TLS | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
-                   MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ERROR_LOG;
+  // Plain HTTP (o.tls false) ends the option list before the TLS options.
   d.mhd = MHD_start_daemon(
-      flags, 0, nullptr, nullptr, on_request, &d,
+      flags | (o.tls ? static_cast<unsigned>(MHD_USE_TLS) : 0u), 0, nullptr, nullptr, on_request, &d,
       MHD_OPTION_LISTEN_SOCKET, fd,
-      MHD_OPTION_HTTPS_MEM_CERT, o.certificate_pem.c_str(),
-      MHD_OPTION_HTTPS_MEM_KEY, o.private_key_pem.c_str(),
-      MHD_OPTION_HTTPS_PRIORITIES, kTlsPriorities,
       MHD_OPTION_CONNECTION_LIMIT, static_cast<unsigned>(o.max_connections),
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, static_cast<unsigned>(o.max_connections_per_address),
       MHD_OPTION_CONNECTION_TIMEOUT, static_cast<unsigned>(o.connection_timeout_s),
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, kConnectionMemory,
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, nullptr,
       MHD_OPTION_EXTERNAL_LOGGER, mhd_log, nullptr,
+      o.tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, o.certificate_pem.c_str(),
+      MHD_OPTION_HTTPS_MEM_KEY, o.private_key_pem.c_str(),
+      MHD_OPTION_HTTPS_PRIORITIES, kTlsPriorities,
       MHD_OPTION_END);
   start_messages = nullptr;
   if (!d.mhd) {
     close(fd);
-    error = fmt::format("cannot serve HTTPS on {}:{}{}", d.listener.address.str(), d.listener.port,
+    error = fmt::format("cannot serve {} on {}:{}{}", o.tls ? "HTTPS" : "HTTP", d.listener.address.str(), d.listener.port,
                         messages.empty() ? "" : ": " + messages);
     return false;
   }
@@ -269,7 +269,7 @@ const std::vector<HttpsListener>& HttpsServer::listeners() const { return impl_-
 
 std::unique_ptr<HttpsServer> HttpsServer::start(const HttpsServerOptions& options, HttpHandler handler,
                                                 std::string& error) {
-  if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+  if (options.tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
     error = "libmicrohttpd was built without TLS";
     return nullptr;
   }

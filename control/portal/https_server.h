@@ -47,6 +47,7 @@ struct HttpsListener {
 struct HttpsServerOptions {
   std::string network_namespace;  // "" = the caller's namespace
   std::vector<HttpsListener> listeners;
+  bool tls = true;                // false: plain HTTP (the metrics listener), no certificate
   std::string certificate_pem;    // chain, leaf first
   std::string private_key_pem;
   // One thread per connection (a login may wait seconds for RADIUS without stalling others),
