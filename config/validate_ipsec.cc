@@ -297,9 +297,11 @@ void validate_activation(ValidationContext& ctx, const VpnConnection& c) {
                      "use startup: initiate");
     }
   }
-  if (c.controlled_by && c.has("initial_mode")) {
+  // The manual's connections under a switch say "Initial mode: Started" (Figure 10-12), which is
+  // the default; "stopped" would contradict the switch.
+  if (c.controlled_by && !c.initially_started) {
     ctx.diag.error(c.at("initial_mode"), "a connection controlled by a switch starts and stops with it",
-                   "remove initial_mode: the switch's initial state decides");
+                   "remove initial_mode: stopped: the switch's initial state decides");
   }
 }
 
