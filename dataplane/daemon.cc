@@ -60,7 +60,8 @@ Message Daemon::handle(const Message& request) {
       if (request.payload == "prometheus") {
         if (!dataplane_) return {MessageType::kStatus, ""};
         return {MessageType::kStatus, prometheus_metrics(dataplane_->generation_number(), dataplane_->counters(),
-                                                         dataplane_->port_counters(), dataplane_->user_firewall_status())};
+                                                         dataplane_->port_counters(), dataplane_->user_firewall_status(),
+                                                         dataplane_->ipsec_usage())};
       }
       return status(request.payload != "text");
     case MessageType::kGetNat:

@@ -1,11 +1,13 @@
 #include "dataplane/metrics.h"
 
+#include <fmt/format.h>
+
 #include "config/prometheus.h"
 
 namespace bulwark::dataplane {
 
 std::string prometheus_metrics(uint64_t generation, const CounterSnapshot& c, const std::vector<PortCounters>& ports,
-                               const Dataplane::UserFirewallStatus& users) {
+                               const Dataplane::UserFirewallStatus& users, const config::IpsecUsageReport& sas) {
   config::MetricsWriter w;
   w.family("bulwark_generation", "gauge", "The configuration generation the dataplane runs.");
   w.sample(generation);
@@ -44,6 +46,25 @@ std::string prometheus_metrics(uint64_t generation, const CounterSnapshot& c, co
   w.sample(users.grants);
   w.family("bulwark_user_firewall_connections", "gauge", "Open connections admitted by a user's grant.");
   w.sample(users.connections);
+
+  // Per SA (labels: its SPI in hex and destination; an SA's series end with its rekey).
+  struct SaFamily {
+    const char* name;
+    const char* help;
+    uint64_t config::IpsecSaUsage::*value;
+  };
+  for (const SaFamily& f : {SaFamily{"bulwark_sa_packets_total", "Packets the SA protected or accepted.", &config::IpsecSaUsage::packets},
+                            SaFamily{"bulwark_sa_bytes_total", "Bytes the SA protected or accepted.", &config::IpsecSaUsage::bytes},
+                            SaFamily{"bulwark_sa_replayed_total", "Packets the SA's anti-replay window refused.", &config::IpsecSaUsage::replayed},
+                            SaFamily{"bulwark_sa_auth_failed_total", "Packets whose integrity check failed.", &config::IpsecSaUsage::auth_failed},
+                            SaFamily{"bulwark_sa_malformed_total", "Malformed ESP packets for the SA.", &config::IpsecSaUsage::malformed}}) {
+    w.family(f.name, "counter", f.help);
+    for (const auto& [key, usage] : sas.sas) {
+      const std::string spi = fmt::format("{:08x}", std::get<0>(key));
+      const std::string dst = config::Ipv4Address{std::get<1>(key)}.str();
+      w.sample(usage.*f.value, {{"spi", spi}, {"dst", dst}});
+    }
+  }
   return w.text();
 }
 

@@ -12,6 +12,6 @@
 namespace bulwark::dataplane {
 
 std::string prometheus_metrics(uint64_t generation, const CounterSnapshot& c, const std::vector<PortCounters>& ports,
-                               const Dataplane::UserFirewallStatus& users);
+                               const Dataplane::UserFirewallStatus& users, const config::IpsecUsageReport& sas);
 
 }  // namespace bulwark::dataplane

@@ -4,7 +4,7 @@
 # "service" (off at first) together with a rule record, and stops 25 s after it was started.
 # * switch off: no negotiation, the sites do not reach each other;
 # * switch on: the tunnel comes up, host 1 pings host 2; `bulwark vpn status` names the switch and
-#   the time left; the record the switch controls is active;
+#   the time left; the record the switch controls is active; /metrics counts the SAs' packets;
 # * the deactivation timeout stops the connection (the switch stays on);
 # * off and on again starts it again; off stops it at once.
 # Usage: vpn_switch.sh BUILD_DIR
@@ -34,7 +34,7 @@ s = s.replace("      startup: initiate\n",
 s = s.replace("  outgoing: {default: accept}\n",
               "  outgoing: {default: accept}\n  rule_records:\n"
               "    - {name: maintenance, controlled_by: {switch: service}, rules: [{protocol: tcp, action: accept}]}\n", 1)
-s += "switches:\n  - {name: service, initial: off}\n"
+s += "switches:\n  - {name: service, initial: off}\nmanagement:\n  metrics: {interfaces: [internal]}\n"
 open(p, "w").write(s)
 PY
 start_vpn_box 2 $B2
@@ -56,6 +56,13 @@ check "bulwark switch service on" switch on
 started=$(date +%s)
 check "the tunnel comes up" wait_for "the tunnel" 40 up
 check "host 1 reaches host 2 through it" pings
+metrics_ok() {
+  ip netns exec $H1 curl -s -m 5 http://192.168.1.1:9100/metrics >"$TMP/metrics.txt" &&
+    grep -q '^bulwark_vpn_connection_up{connection="to-box2"} 1$' "$TMP/metrics.txt" &&
+    grep -Eq '^bulwark_sa_packets_total\{spi="[0-9a-f]{8}",dst="10.1.0.2"\} [1-9]' "$TMP/metrics.txt" &&
+    grep -q '^bulwark_switch_on{switch="service"} 1$' "$TMP/metrics.txt"
+}
+check "metrics: the connection is up, its SAs counted the pings" wait_for "the metrics" 10 metrics_ok
 check "status names the switch that started it and the time left" \
   sh -c "'$BULWARK' vpn status to-box2 --socket '$TMP/iked1/iked.sock' | grep -Eq 'started +by switch service at .*, stops in [0-9]+ s'"
 check "the rule record the switch controls is active" \
