@@ -262,7 +262,7 @@ class Compiler {
       e.name = c.name;
       e.initially_started = c.initially_started;
       e.remote_gateway = c.remote_gateway;
-      e.initiate = c.initiate.value_or(c.remote_gateway != "%any");
+      e.initiate = c.initiates();
       e.interface = ike_interface(c);
       if (c.controlled_by) e.controlling_switch = index_of(m_.switches, c.controlled_by->name);
       e.deactivation_timeout = c.deactivation_timeout;

@@ -649,15 +649,19 @@ std::optional<Message> receive_message(int fd, std::string& error) {
   }
 }
 
-std::vector<std::string> split_fields(std::string_view payload, size_t count) {
-  std::vector<std::string> fields;
+std::vector<std::string> split_text(std::string_view text, char separator) {
+  std::vector<std::string> pieces;
   size_t start = 0;
   while (true) {
-    size_t tab = payload.find('\t', start);
-    fields.emplace_back(payload.substr(start, tab == std::string_view::npos ? std::string_view::npos : tab - start));
-    if (tab == std::string_view::npos) break;
-    start = tab + 1;
+    size_t end = text.find(separator, start);
+    pieces.emplace_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return pieces;
+    start = end + 1;
   }
+}
+
+std::vector<std::string> split_fields(std::string_view payload, size_t count) {
+  std::vector<std::string> fields = split_text(payload, '\t');
   if (fields.size() < count) fields.resize(count);
   return fields;
 }

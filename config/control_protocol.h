@@ -92,6 +92,8 @@ std::optional<Tables> decode_dataplane_tables(std::string_view data, std::string
 // bytes (the kernel's limit). The dataplane creates it; the control plane configures it.
 std::string exception_tap_name(const std::string& interface);
 
+// `text` cut at every `separator` (n separators: n + 1 pieces, empty ones kept).
+std::vector<std::string> split_text(std::string_view text, char separator);
 // The tab-separated fields of a request payload ("VERB\tNAME\tFORMAT"), padded with empty
 // fields to at least `count`.
 std::vector<std::string> split_fields(std::string_view payload, size_t count);

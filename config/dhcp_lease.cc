@@ -8,21 +8,9 @@
 
 #include <fmt/format.h>
 
+#include "config/control_protocol.h"
+
 namespace bulwark::config {
-namespace {
-
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(separator, start);
-    out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return out;
-    start = end + 1;
-  }
-}
-
-}  // namespace
 
 std::string DhcpLease::describe() const {
   std::string out = address.str();
@@ -52,7 +40,7 @@ std::optional<std::vector<DhcpLease>> decode_leases(const std::string& text, std
       error = fmt::format("line {}: {}", number, what);
       return std::nullopt;
     };
-    std::vector<std::string> f = split(line, '\t');
+    std::vector<std::string> f = split_text(line, '\t');
     if (f.size() != 6) return bad("expected 6 tab-separated fields");
     DhcpLease l;
     l.interface = f[0];
@@ -76,7 +64,7 @@ std::optional<std::vector<DhcpLease>> decode_leases(const std::string& text, std
       return bad("bad lease time");
     }
     if (f[5] != "-") {
-      for (const auto& d : split(f[5], ',')) {
+      for (const auto& d : split_text(f[5], ',')) {
         auto a = Ipv4Address::parse(d);
         if (!a) return bad("bad DNS server");
         l.dns.push_back(*a);

@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include "config/diagnostics.h"
 #include "config/model.h"
 #include "config/net_types.h"
 

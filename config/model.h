@@ -366,7 +366,9 @@ struct VpnConnection : Located {
   bool initially_started = true;
   std::string remote_gateway;  // address, host name or "%any"
   std::string any_interface;
-  std::optional<bool> initiate;  // nullopt: derived from remote_gateway
+  std::optional<bool> initiate;  // nullopt: derived from remote_gateway (initiates())
+  // Does the box start the negotiation? As given, else unless the peer is %any.
+  bool initiates() const { return initiate.value_or(remote_gateway != "%any"); }
   std::optional<Control> controlled_by;
   uint32_t deactivation_timeout = 0;
   bool tcp_encapsulation = false;

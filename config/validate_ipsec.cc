@@ -291,7 +291,7 @@ void validate_virtual_networks(ValidationContext& ctx) {
 void validate_activation(ValidationContext& ctx, const VpnConnection& c) {
   for (const char* key : {"controlled_by", "deactivation_timeout"}) {
     const bool given = key[0] == 'c' ? c.controlled_by.has_value() : c.deactivation_timeout > 0;
-    if (given && !c.initiate.value_or(c.remote_gateway != "%any")) {  // as compile.cc derives it
+    if (given && !c.initiates()) {
       ctx.diag.error(c.at(key), fmt::format("{} needs a connection that initiates", key),
                      "a connection with startup: wait never starts a negotiation, so nothing could start it; "
                      "use startup: initiate");

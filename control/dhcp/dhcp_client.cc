@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -25,20 +24,9 @@ constexpr const char* kScript =
     "printf 'bulwark-dhcp\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\t%s\\n' \"$1\" \"$ip\" \"$subnet\" \"$router\" \"$lease\" "
     "\"$serverid\" \"$dns\"\n";
 
-std::vector<std::string> split(const std::string& text, char separator) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(separator, start);
-    out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) return out;
-    start = end + 1;
-  }
-}
-
 std::vector<config::Ipv4Address> addresses(const std::string& list) {
   std::vector<config::Ipv4Address> out;
-  for (const auto& word : split(list, ' ')) {
+  for (const auto& word : config::split_text(list, ' ')) {
     if (auto a = config::Ipv4Address::parse(word)) out.push_back(*a);
   }
   return out;
@@ -66,7 +54,7 @@ bool usable_host(config::Ipv4Address a) {
 
 std::optional<DhcpEvent> parse_dhcp_event(const std::string& interface, const std::string& line,
                                           std::string& problem) {
-  std::vector<std::string> f = split(line, '\t');
+  std::vector<std::string> f = config::split_text(line, '\t');
   if (f.size() != 8 || f[0] != kEventMarker) return std::nullopt;
   DhcpEvent e;
   e.event = f[1];

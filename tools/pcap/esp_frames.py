@@ -6,6 +6,8 @@ the box's — so that expected captures prove the box's ESP right (docs/esp.md).
     esp_cbc_sha256(enc, integ, ...)      ESP with AES-CBC and HMAC-SHA-256-128
     outer(src, dst, proto, body, ident)  the outer IPv4 header as the box writes it (TTL 64, DF
                                          clear), with a UDP header for NAT traversal
+    GcmTunnels(keys, spis, box, box_mac) the frames of several AES-GCM SAs of one box, numbered
+                                         as the box numbers them
 """
 import struct
 
@@ -13,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from golden import inet_checksum
+from golden import ether, inet_checksum
 
 
 def sa_record(spi, direction, src, dst, enc, enc_name, enc_key, local, remote, reqid, integ=0,
@@ -57,3 +59,28 @@ def outer(src, dst, proto, body, ident, tos=0, udp=None):
                                 bytes(map(int, src.split("."))), bytes(map(int, dst.split(".")))))
     hdr[10:12] = struct.pack("!H", inet_checksum(hdr))
     return bytes(hdr) + body
+
+
+class GcmTunnels:
+    """The ESP frames of a box's AES-GCM tunnel SAs, by SA number k (keys[k], spis[k]): sequence
+    numbers per SA from 1, and the outer IP ID of what the box sends counted across all its SAs
+    (from 0), as the dataplane does. `box`/`box_mac`: its external address and MAC."""
+
+    def __init__(self, keys, spis, box, box_mac):
+        self.keys, self.spis, self.box, self.box_mac = keys, spis, box, box_mac
+        self.seq = {k: 0 for k in spis}
+        self.ident = 0
+
+    def esp(self, k, inner):
+        self.seq[k] += 1
+        return esp_gcm(self.keys[k], self.spis[k], self.seq[k], inner)
+
+    def into(self, k, gw, gw_mac, inner):
+        """What the box sends into SA k to the gateway gw: the inner packet's TOS outside."""
+        frame = ether(gw_mac, self.box_mac, 0x0800) + outer(self.box, gw, 50, self.esp(k, inner), self.ident, tos=inner[1])
+        self.ident += 1
+        return frame
+
+    def from_tunnel(self, k, gw, gw_mac, inner):
+        """What the box receives from gw through SA k (outer IP ID 0x55)."""
+        return ether(self.box_mac, gw_mac, 0x0800) + outer(gw, self.box, 50, self.esp(k, inner), 0x55)

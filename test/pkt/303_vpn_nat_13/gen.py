@@ -23,7 +23,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..",
                                 "tools", "pcap"))
-from esp_frames import esp_gcm, outer, policy_record, sa_record  # noqa: E402
+from esp_frames import GcmTunnels, policy_record, sa_record  # noqa: E402
 from golden import (arp_reply, arp_request, ether, generate, ip_packet, ip_pieces, pad,  # noqa: E402
                     routed)
 from scapy.all import IP, TCP, UDP, Ether, Raw  # noqa: E402
@@ -62,20 +62,8 @@ def build(c):
         policy_record("out", "172.16.1.1/32", "192.168.2.0/24", 4, SPI[7]),
         policy_record("in", "192.168.2.0/24", "172.16.1.1/32", 4, SPI[8]),
     ]
-    seq = {k: 0 for k in SPI}
-    ident = [0]
-
-    def esp(k, inner):
-        seq[k] += 1
-        return esp_gcm(KEYS[k], SPI[k], seq[k], inner)
-
-    def into(k, gw, gw_mac, inner):
-        frame = ether(gw_mac, e, 0x0800) + outer(BOX_EXT, gw, 50, esp(k, inner), ident[0], tos=inner[1])
-        ident[0] += 1
-        return frame
-
-    def from_tunnel(k, gw, gw_mac, inner):
-        return ether(e, gw_mac, 0x0800) + outer(gw, BOX_EXT, 50, esp(k, inner), 0x55)
+    tunnels = GcmTunnels(KEYS, SPI, BOX_EXT, e)
+    into, from_tunnel = tunnels.into, tunnels.from_tunnel
 
     def ip(src, dst, ident, l4, ttl=64):
         return bytes(IP(src=src, dst=dst, id=ident, ttl=ttl) / l4)
